@@ -1,0 +1,196 @@
+"""Command line: a thin layer over the Python API. Heavy modules are imported inside commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+SET_HELP = "Predictor setting NAME.KEY=VALUE (VALUE parsed as JSON when it can be), repeatable."
+
+
+def parse_settings(settings: tuple[str, ...], default_name: str | None = None) -> dict[str, dict[str, Any]]:
+    """["xgboost.n_estimators=500"] → {"xgboost": {"n_estimators": 500}}."""
+    parsed: dict[str, dict[str, Any]] = {}
+    for setting in settings:
+        target, separator, raw = setting.partition("=")
+        if not separator:
+            raise click.BadParameter(f"{setting!r}: expected NAME.KEY=VALUE", param_hint="--set")
+        name, dot, key = target.rpartition(".")
+        if not dot:
+            if default_name is None:
+                raise click.BadParameter(f"{setting!r}: expected NAME.KEY=VALUE", param_hint="--set")
+            name, key = default_name, target
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        parsed.setdefault(name, {})[key] = value
+    return parsed
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("pricer-bench")
+@click.option("--data", default=None, help="Folder of train/validation/test splits or a hub dataset id. Default: the bundled data.")
+@click.option("--test", "test_file", default=None, type=click.Path(exists=True, dir_okay=False), help="Score on this file instead of the test split.")
+@click.option("--size", default=200, show_default=True, type=click.IntRange(min=1), help="Score the first N test items, in file order.")
+@click.option("-p", "--predictor", "predictors", multiple=True, help="Predictor to run (repeatable). Default: every registered one.")
+@click.option("--out", default="bench-out", show_default=True, type=click.Path(file_okay=False), help="Folder for results.json, predictions.jsonl and report.html.")
+@click.option("--workers", default=5, show_default=True, type=click.IntRange(min=1), help="Threads for per-item (LLM) predictors.")
+@click.option("--set", "settings", multiple=True, help=SET_HELP)
+@click.option("--no-cache", is_flag=True, help="Refit every predictor instead of reusing cached fits.")
+@click.option("--cache-dir", default=None, type=click.Path(file_okay=False), help="Where fitted models are cached. Default: $PRICER_CACHE or ~/.cache/pricer.")
+def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir) -> None:
+    """Fit every selected predictor and compare them all on the same test items."""
+    from .bench import leaderboard_lines, run_bench
+    from .readers import DataError
+
+    try:
+        results = run_bench(
+            data=data,
+            test=test_file,
+            size=size,
+            predictors=list(predictors) or None,
+            out=out,
+            workers=workers,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
+            options=parse_settings(settings),
+            echo=click.echo,
+        )
+    except (DataError, ValueError, FileNotFoundError) as error:
+        _fail(str(error))
+    click.echo("")
+    for line in leaderboard_lines(results):
+        click.echo(line)
+    click.echo(f"\nwrote {Path(out) / 'results.json'}, predictions.jsonl and report.html")
+
+
+@click.group()
+@click.version_option(package_name="pricer")
+def main() -> None:
+    """pricer: predict prices from product text with interchangeable plugins."""
+
+
+main.add_command(bench_command, name="bench")
+
+
+@main.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--requirements", is_flag=True, help="Print pip lines that reproduce the installed plugin set.")
+def plugins_command(as_json: bool, requirements: bool) -> None:
+    """List installed plugins, what they register, and any load error."""
+    from dataclasses import asdict
+
+    from .plugins import collect
+    from .plugins import requirements as requirement_lines
+
+    plugin_set = collect()
+    if requirements:
+        for line in requirement_lines(plugin_set):
+            click.echo(line)
+        return
+    if as_json:
+        click.echo(json.dumps([asdict(record) for record in plugin_set.plugins], indent=2))
+        return
+    for record in plugin_set.plugins:
+        version = f" {record.version}" if record.version else ""
+        click.echo(f"{record.name} ({record.distribution or 'local'}{version})")
+        if record.predictors:
+            click.echo(f"  predictors: {', '.join(record.predictors)}")
+        if record.preprocessors:
+            click.echo(f"  preprocessors: {', '.join(record.preprocessors)}")
+        if record.error:
+            click.echo(f"  error: {record.error}")
+
+
+@main.command("train")
+@click.argument("name")
+@click.option("--data", default=None, help="Folder of splits or hub id. Default: the bundled data.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to save the fitted predictor in.")
+@click.option("--set", "settings", multiple=True, help="Setting KEY=VALUE (or NAME.KEY=VALUE), repeatable.")
+@click.option("--preset", default=None, help="Named preset, for predictors that have them (e.g. seed).")
+def train_command(name: str, data: str | None, out: str, settings: tuple[str, ...], preset: str | None) -> None:
+    """Fit one predictor on train/validation and save it."""
+    import time
+
+    from .bench import load_splits
+    from .persistence import save_predictor
+    from .plugins import collect
+
+    plugin_set = collect()
+    if name not in plugin_set.predictors:
+        _fail(f"unknown predictor {name!r}; available: {', '.join(plugin_set.predictors)}")
+    options = parse_settings(settings, default_name=name).get(name, {})
+    if preset:
+        options["preset"] = preset
+    splits = load_splits(data)
+    predictor = plugin_set.predictors[name].create(**options)
+    started = time.perf_counter()
+    predictor.fit(splits.train, splits.validation)
+    seconds = time.perf_counter() - started
+    save_predictor(predictor, out, {"fit_seconds": seconds})
+    click.echo(f"fitted {name} in {seconds:.1f}s; saved to {out}")
+
+
+@main.command("predict")
+@click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("items_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", default="-", help="JSON lines of id and price; - for standard output.")
+def predict_command(model_dir: str, items_file: str, out: str) -> None:
+    """Price every item of a file with a predictor saved by `pricer train`."""
+    from .persistence import load_predictor
+    from .readers import read_items
+
+    predictor = load_predictor(model_dir)
+    items, report = read_items(items_file)
+    click.echo(report.summary(), err=True)
+    prices = predictor.predict([item.model_copy(update={"price": None}) for item in items])
+    lines = [json.dumps({"id": item.id, "title": item.title, "price": round(price, 2)}) for item, price in zip(items, prices)]
+    if out == "-":
+        click.echo("\n".join(lines))
+    else:
+        Path(out).write_text("\n".join(lines) + "\n")
+
+
+@main.command("read")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "format_", type=click.Choice(["raw", "course", "finetune", "pricer"]), default=None, help="Input format; detected from the first row when omitted.")
+@click.option("--out", default=None, type=click.Path(dir_okay=False), help="Write the items as pricer JSON lines (.gz to compress).")
+def read_command(files: tuple[str, ...], format_: str | None, out: str | None) -> None:
+    """Read files in any supported format and report kept/dropped rows by reason."""
+    from .readers import DataError, read_items, write_items
+
+    items = []
+    for file in files:
+        try:
+            file_items, report = read_items(file, format_)
+        except DataError as error:
+            _fail(str(error))
+        click.echo(report.summary())
+        for problem in report.problems[:10]:
+            click.echo(f"  {problem}")
+        items.extend(file_items)
+    if out:
+        write_items(out, items)
+        click.echo(f"wrote {len(items)} items to {out}")
+
+
+@main.command("bundle")
+@click.option("--data", default="../shared/data", show_default=True, type=click.Path(exists=True, file_okay=False), help="Folder of source files.")
+@click.option("--out", default=None, type=click.Path(file_okay=False), help="Where to write. Default: the package's bundled data folder.")
+def bundle_command(data: str, out: str | None) -> None:
+    """Rebuild the bundled benchmark dataset from the source files."""
+    from .bundle_recipe import build_bundle
+    from .splits import bundle_dir
+
+    manifest = build_bundle(Path(data), Path(out) if out else bundle_dir())
+    for split, info in manifest["splits"].items():
+        click.echo(f"{split}: {info['count']} items, ids sha256 {info['ids_sha256'][:12]}")

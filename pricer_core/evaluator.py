@@ -1,0 +1,124 @@
+"""Run one predictor on the benchmark sample and score it (SPEC section 6)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from .item import Item
+from .metrics import bootstrap_mean_ci, colour, metrics
+from .predictor import Predictor
+
+DEFAULT_WORKERS = 5
+
+
+class PredictionError(RuntimeError):
+    """The predictor broke the contract (wrong count, NaN, negative price)."""
+
+
+class NoPrediction(Exception):
+    """Raised by a per-item predictor for an item it could not price: counted, never a silent 0."""
+
+
+@dataclass
+class Evaluation:
+    """Per-item records and the metrics computed from them."""
+
+    records: list[dict[str, Any]]
+    metrics: dict[str, Any]
+    predict_seconds: float
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.records)
+
+
+def check_predictions(predictions: Any, count: int, name: str) -> list[float]:
+    """The contract: one finite, non-negative number per item."""
+    if not isinstance(predictions, (list, tuple)) and not hasattr(predictions, "__len__"):
+        raise PredictionError(f"{name}: predict returned {type(predictions).__name__}, not a list")
+    if len(predictions) != count:
+        raise PredictionError(f"{name}: predict returned {len(predictions)} prices for {count} items")
+    checked = []
+    for position, value in enumerate(predictions):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise PredictionError(f"{name}: prediction {position} is {value!r}, not a number") from None
+        if not math.isfinite(number):
+            raise PredictionError(f"{name}: prediction {position} is {number}, not finite")
+        if number < 0:
+            raise PredictionError(f"{name}: prediction {position} is negative ({number})")
+        checked.append(number)
+    return checked
+
+
+def predict_all(
+    predictor: Predictor,
+    items: list[Item],
+    workers: int = DEFAULT_WORKERS,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[float | None], dict[str, str]]:
+    """Predictions in item order; per-item predictors run in a thread pool, others in one call."""
+    name = getattr(predictor, "name", type(predictor).__name__)
+    if not getattr(predictor, "per_item", False):
+        predictions = check_predictions(predictor.predict(items), len(items), name)
+        if progress:
+            progress(len(items))
+        return list(predictions), {}
+
+    failures: dict[str, str] = {}
+
+    def one(item: Item) -> float | None:
+        try:
+            value = check_predictions(predictor.predict([item]), 1, name)[0]
+        except NoPrediction as reason:
+            failures[item.id] = str(reason) or "no prediction"
+            value = None
+        if progress:
+            progress(1)
+        return value
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        return list(pool.map(one, items)), failures
+
+
+def score(items: list[Item], predictions: list[float | None], seed: int = 0) -> tuple[list[dict], dict[str, Any]]:
+    """Records for every item and metrics over the items that got a prediction."""
+    records = []
+    for item, prediction in zip(items, predictions):
+        if item.price is None:
+            raise ValueError(f"test item {item.id} has no price to score against")
+        record: dict[str, Any] = {"id": item.id, "title": item.title[:120], "truth": item.price, "prediction": prediction}
+        if prediction is not None:
+            record["error"] = prediction - item.price
+            record["colour"] = colour(item.price, prediction)
+        records.append(record)
+    scored = [record for record in records if record["prediction"] is not None]
+    if not scored:
+        raise PredictionError("no item got a prediction")
+    result: dict[str, Any] = metrics([r["truth"] for r in scored], [r["prediction"] for r in scored])
+    result["mae_ci95"] = list(bootstrap_mean_ci([abs(r["error"]) for r in scored], seed=seed))
+    result["coverage"] = len(scored) / len(records)
+    return records, result
+
+
+def evaluate(
+    predictor: Predictor,
+    items: list[Item],
+    workers: int = DEFAULT_WORKERS,
+    progress: Callable[[int], None] | None = None,
+    seed: int = 0,
+) -> Evaluation:
+    """Predict every item with its price hidden, check the contract, and score against the price."""
+    blind = [item.model_copy(update={"price": None}) for item in items]
+    started = time.perf_counter()
+    predictions, failures = predict_all(predictor, blind, workers, progress)
+    elapsed = time.perf_counter() - started
+    records, result = score(items, predictions, seed)
+    return Evaluation(records, result, elapsed, failures)

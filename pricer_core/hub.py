@@ -1,0 +1,74 @@
+"""Round-trip splits through `datasets.DatasetDict`: a local folder or the Hugging Face hub, one code path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .item import Item
+from .splits import SPLIT_NAMES, Splits
+
+ITEM_FIELDS = tuple(Item.model_fields)
+
+
+def to_dataset_dict(train: list[Item], validation: list[Item], test: list[Item]):
+    """Columns in Item field order; None stays None (Arrow nulls)."""
+    from datasets import Dataset, DatasetDict, Features, Value
+
+    features = Features(
+        {
+            "id": Value("string"),
+            "title": Value("string"),
+            "category": Value("string"),
+            "price": Value("float64"),
+            "full": Value("string"),
+            "weight": Value("float64"),
+            "summary": Value("string"),
+            "source": Value("string"),
+        }
+    )
+
+    def dataset(items: list[Item]):
+        columns = {name: [getattr(item, name) for item in items] for name in ITEM_FIELDS}
+        return Dataset.from_dict(columns, features=features)
+
+    return DatasetDict({"train": dataset(train), "validation": dataset(validation), "test": dataset(test)})
+
+
+def from_dataset_dict(dataset_dict, name: str) -> Splits:
+    splits = {}
+    for split in SPLIT_NAMES:
+        rows = dataset_dict[split].to_list() if split in dataset_dict else []
+        splits[split] = [Item.model_validate(row) for row in rows]
+    return Splits(name=name, **splits)
+
+
+def save_local(directory: str | Path, splits: Splits) -> None:
+    to_dataset_dict(splits.train, splits.validation, splits.test).save_to_disk(str(directory))
+
+
+def load_local(directory: str | Path) -> Splits:
+    from datasets import load_from_disk
+
+    return from_dataset_dict(load_from_disk(str(directory)), Path(directory).name)
+
+
+def push_to_hub(name: str, train: list[Item], validation: list[Item], test: list[Item], private: bool = True, token: str | None = None) -> None:
+    """Upload the three splits as a dataset repo; a local folder path saves there instead."""
+    dataset_dict = to_dataset_dict(train, validation, test)
+    if _looks_local(name):
+        dataset_dict.save_to_disk(name)
+    else:
+        dataset_dict.push_to_hub(name, private=private, token=token)
+
+
+def from_hub(name: str) -> Splits:
+    """Splits from a hub dataset id, or from a folder written by `push_to_hub`/`save_local`."""
+    if Path(name).is_dir():
+        return load_local(name)
+    from datasets import load_dataset
+
+    return from_dataset_dict(load_dataset(name), name)
+
+
+def _looks_local(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or Path(name).exists()

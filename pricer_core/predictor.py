@@ -1,0 +1,122 @@
+"""The contracts every predictor and preprocessor honours (SPEC section 7).
+
+A predictor is fitted on train/validation, predicts dollars for a list of items and saves to a
+folder that loads in a fresh process. It declares what it needs in `needs`, so the bench can skip
+it with a reason (no key, no GPU, no summaries) instead of failing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from .item import Item
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What must be present for a predictor to run; `missing()` says what is not."""
+
+    summaries: bool = False
+    env: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+    gpu: bool = False
+
+    def missing(self, items: list[Item] | None = None) -> str | None:
+        """Reason the predictor cannot run here, or None when everything is present."""
+        for variable in self.env:
+            if not os.environ.get(variable):
+                return f"environment variable {variable} is not set"
+        for module in self.modules:
+            if importlib.util.find_spec(module) is None:
+                return f"Python module {module} is not installed"
+        if self.gpu and not _gpu_available():
+            return "needs a GPU and none is available"
+        if self.summaries and items is not None and any(not item.summary for item in items):
+            return "needs LLM summaries; run a summary preprocessor first"
+        return None
+
+
+def _gpu_available() -> bool:
+    if importlib.util.find_spec("torch") is None:
+        return False
+    import torch
+
+    return bool(torch.cuda.is_available() or torch.backends.mps.is_available())
+
+
+class Predictor(ABC):
+    """Base class for price predictors: subclass, set `name`, implement the four methods.
+
+    `per_item = True` tells the evaluator to call `predict([item])` from a thread pool (network-bound
+    predictors such as LLMs); otherwise it calls `predict(items)` once.
+    """
+
+    name: ClassVar[str] = ""
+    needs: ClassVar[Needs] = Needs()
+    per_item: ClassVar[bool] = False
+
+    @abstractmethod
+    def fit(self, train: list[Item], validation: list[Item]) -> Predictor:
+        """Learn from the training items; return self."""
+
+    @abstractmethod
+    def predict(self, items: list[Item]) -> list[float]:
+        """One price in dollars per item, in order."""
+
+    @abstractmethod
+    def save(self, directory: str | Path) -> None:
+        """Write everything `load` needs into directory (created if missing)."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, directory: str | Path) -> Predictor:
+        """Rebuild a fitted predictor from a folder written by `save`."""
+
+    def config(self) -> dict[str, Any]:
+        """Settings that change the fitted model; part of the bench's cache key."""
+        return {key: value for key, value in vars(self).items() if not key.startswith("_")}
+
+    def cost_usd(self) -> float:
+        """Dollars spent on paid APIs so far (0 for local models)."""
+        return 0.0
+
+
+@dataclass
+class ProcessReport:
+    """Tokens and dollars a preprocessor spent, and items it could not process."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+class Preprocessor(ABC):
+    """Fills `summary` (or another field) on items; reports what it cost."""
+
+    name: ClassVar[str] = ""
+    needs: ClassVar[Needs] = Needs()
+
+    @abstractmethod
+    def process(self, items: list[Item]) -> list[Item]:
+        """Return the items with the field filled; items it could not process come back unchanged."""
+
+    def report(self) -> ProcessReport:
+        return ProcessReport()
+
+
+def require_training_items(train: list[Item]) -> list[float]:
+    """Prices of the training items, with the errors every predictor should give on bad input."""
+    if not train:
+        raise ValueError("cannot fit on an empty training set")
+    prices = []
+    for item in train:
+        if item.price is None:
+            raise ValueError(f"training item {item.id}: no price")
+        prices.append(item.price)
+    return prices

@@ -1,0 +1,122 @@
+"""The bench's report.html: one self-contained page (plotly.js inlined, opens offline)."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from .metrics import running_mean_band
+
+COLOURS = {"green": "#2ca02c", "orange": "#ff7f0e", "red": "#d62728"}
+
+
+def leaderboard_figure(predictors: list[dict[str, Any]]):
+    import plotly.graph_objects as go
+
+    ranked = sorted((p for p in predictors if p["status"] == "ok"), key=lambda p: p["metrics"]["mae"])
+    names = [p["name"] for p in ranked]
+    mae = [p["metrics"]["mae"] for p in ranked]
+    low = [p["metrics"]["mae"] - p["metrics"]["mae_ci95"][0] for p in ranked]
+    high = [p["metrics"]["mae_ci95"][1] - p["metrics"]["mae"] for p in ranked]
+    figure = go.Figure(
+        go.Bar(x=mae, y=names, orientation="h", error_x={"type": "data", "symmetric": False, "array": high, "arrayminus": low})
+    )
+    figure.update_layout(
+        title="Leaderboard: MAE ($) with bootstrap 95% interval",
+        yaxis={"autorange": "reversed"},
+        xaxis_title="mean absolute error ($)",
+        height=120 + 40 * len(names),
+    )
+    return figure
+
+
+def scatter_figure(name: str, records: list[dict[str, Any]], metrics: dict[str, float]):
+    import plotly.graph_objects as go
+
+    scored = [r for r in records if r.get("prediction") is not None]
+    top = max([r["truth"] for r in scored] + [r["prediction"] for r in scored] + [1.0])
+    figure = go.Figure()
+    figure.add_trace(go.Scatter(x=[0, top], y=[0, top], mode="lines", name="y = x", line={"color": "grey", "dash": "dash"}))
+    for colour_name, hex_colour in COLOURS.items():
+        chosen = [r for r in scored if r["colour"] == colour_name]
+        figure.add_trace(
+            go.Scatter(
+                x=[r["truth"] for r in chosen],
+                y=[r["prediction"] for r in chosen],
+                mode="markers",
+                name=colour_name,
+                marker={"color": hex_colour, "size": 6},
+                text=[r["title"] for r in chosen],
+            )
+        )
+    figure.update_layout(
+        title=f"{name}: MAE ${metrics['mae']:,.2f}, MSE {metrics['mse']:,.0f}, R² {metrics['r2']:.1f}%",
+        xaxis_title="true price ($)",
+        yaxis_title="predicted price ($)",
+        height=480,
+    )
+    return figure
+
+
+def running_error_figure(name: str, records: list[dict[str, Any]]):
+    import plotly.graph_objects as go
+
+    errors = [abs(r["error"]) for r in records if r.get("prediction") is not None]
+    mean, low, high = running_mean_band(errors)
+    x = list(range(1, len(errors) + 1))
+    figure = go.Figure(
+        [
+            go.Scatter(x=x + x[::-1], y=list(high) + list(low[::-1]), fill="toself", name="95% band", line={"width": 0}, fillcolor="rgba(31,119,180,0.2)"),
+            go.Scatter(x=x, y=list(mean), mode="lines", name="running MAE", line={"color": "#1f77b4"}),
+        ]
+    )
+    figure.update_layout(title=f"{name}: running mean absolute error", xaxis_title="items", yaxis_title="$", height=360)
+    return figure
+
+
+def price_distribution_figure(train_prices: list[float], test_prices: list[float]):
+    import plotly.graph_objects as go
+
+    figure = go.Figure(
+        [
+            go.Histogram(x=train_prices, name="train", histnorm="probability", opacity=0.6, xbins={"size": 20}),
+            go.Histogram(x=test_prices, name="test sample", histnorm="probability", opacity=0.6, xbins={"size": 20}),
+        ]
+    )
+    figure.update_layout(barmode="overlay", title="Price distribution: train vs test sample", xaxis_title="$", height=360)
+    return figure
+
+
+def write_report(
+    path: str | Path,
+    results: dict[str, Any],
+    records: dict[str, list[dict[str, Any]]],
+    train_prices: list[float],
+    test_prices: list[float],
+) -> None:
+    """Assemble the figures into one HTML page; plotly.js is inlined once at the top."""
+    figures = [leaderboard_figure(results["predictors"]), price_distribution_figure(train_prices, test_prices)]
+    for predictor in results["predictors"]:
+        if predictor["status"] == "ok":
+            figures.append(scatter_figure(predictor["name"], records[predictor["name"]], predictor["metrics"]))
+            figures.append(running_error_figure(predictor["name"], records[predictor["name"]]))
+    body = [figure.to_html(full_html=False, include_plotlyjs=(index == 0)) for index, figure in enumerate(figures)]
+    skipped = [
+        f"<li><b>{html.escape(p['name'])}</b>: {html.escape(p['status'])} ({html.escape(p.get('reason') or '')})</li>"
+        for p in results["predictors"]
+        if p["status"] != "ok"
+    ]
+    dataset = results["dataset"]
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>pricer bench</title></head><body>"
+        f"<h1>pricer bench: {html.escape(str(dataset['name']))}</h1>"
+        f"<p>{dataset['sizes']['sample']} test items; created {html.escape(results['created'])}</p>"
+        + (f"<h2>Not run</h2><ul>{''.join(skipped)}</ul>" if skipped else "")
+        + "".join(body)
+        + "</body></html>"
+    )
+    path = Path(path)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(page, encoding="utf-8")
+    temporary.replace(path)

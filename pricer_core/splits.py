@@ -1,0 +1,63 @@
+"""Train/validation/test as one value, and the bundled benchmark dataset that ships with pricer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .item import Item
+from .readers import DataError, read_items
+
+SPLIT_NAMES = ("train", "validation", "test")
+BUNDLE_NAME = "pricer-bundle-v1"
+
+
+@dataclass
+class Splits:
+    """The three splits a predictor is fitted and judged on."""
+
+    name: str
+    train: list[Item]
+    validation: list[Item]
+    test: list[Item]
+
+    def sizes(self) -> dict[str, int]:
+        return {split: len(getattr(self, split)) for split in SPLIT_NAMES}
+
+
+def ids_sha256(items: list[Item]) -> str:
+    """Fingerprint of which items, in which order: two runs compare only if these match."""
+    return hashlib.sha256("\n".join(item.id for item in items).encode()).hexdigest()
+
+
+def bundle_dir() -> Path:
+    return Path(str(resources.files("pricer_core") / "data" / "bundle"))
+
+
+def load_bundle() -> Splits:
+    """The bundled dataset (SPEC section 1): official test[:250] and ~15k de-leaked training rows."""
+    return load_split_dir(bundle_dir(), name=BUNDLE_NAME)
+
+
+def load_split_dir(directory: str | Path, name: str | None = None) -> Splits:
+    """A folder of train/validation/test JSON-lines files (pricer format), or a saved DatasetDict."""
+    directory = Path(directory)
+    if (directory / "dataset_dict.json").exists():
+        from .hub import load_local
+
+        return load_local(directory)
+    splits: dict[str, list[Item]] = {}
+    for split in SPLIT_NAMES:
+        candidates = [directory / f"{split}.jsonl.gz", directory / f"{split}.jsonl"]
+        path = next((candidate for candidate in candidates if candidate.exists()), None)
+        if path is None:
+            raise DataError(f"{directory}: no {split}.jsonl(.gz)")
+        splits[split], _ = read_items(path, format="pricer", strict=True)
+    return Splits(name=name or directory.name, **splits)
+
+
+def load_manifest() -> dict:
+    return json.loads((bundle_dir() / "manifest.json").read_text())
