@@ -1,0 +1,152 @@
+"""Conformance checks for predictor plugins, in the spirit of scikit-learn's check_estimator.
+
+    from pricer_core.testing import check_predictor
+    check_predictor(MyPredictor)            # raises ConformanceError naming the broken rule
+
+or, one pytest test per rule:
+
+    @pytest.mark.parametrize("rule", PREDICTOR_RULES)
+    def test_contract(rule):
+        check_predictor(MyPredictor, rules=[rule])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .item import Item
+from .predictor import Needs, Predictor
+
+PREDICTOR_RULES = (
+    "declares-name-and-needs",
+    "fit-returns-self",
+    "predict-count",
+    "predict-finite",
+    "predict-non-negative",
+    "deterministic",
+    "save-load-new-process",
+    "empty-train-error",
+)
+
+
+class ConformanceError(AssertionError):
+    """A predictor broke a rule of the contract; the message starts with the rule's name."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(f"[{rule}] {message}")
+        self.rule = rule
+
+
+def tiny_data(train_size: int = 240, validation_size: int = 40, test_size: int = 16) -> tuple[list[Item], list[Item], list[Item]]:
+    """Real items from the bundle, small enough for any predictor to fit in seconds."""
+    from .splits import load_bundle
+
+    splits = load_bundle()
+    train = splits.train[: train_size // 2] + splits.train[-(train_size - train_size // 2):]
+    return train, splits.validation[:validation_size], [item.model_copy(update={"price": None}) for item in splits.test[:test_size]]
+
+
+def _fit(factory: Callable[[], Predictor], train: list[Item], validation: list[Item]) -> Predictor:
+    predictor = factory()
+    fitted = predictor.fit(train, validation)
+    if fitted is not predictor:
+        raise ConformanceError("fit-returns-self", f"fit returned {type(fitted).__name__}, not self")
+    return predictor
+
+
+def _predictions(predictor: Predictor, items: list[Item]) -> list[float]:
+    predictions = list(predictor.predict(items))
+    if len(predictions) != len(items):
+        raise ConformanceError("predict-count", f"predict returned {len(predictions)} prices for {len(items)} items")
+    for position, value in enumerate(predictions):
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConformanceError("predict-finite", f"prediction {position} is {value!r}")
+        if value < 0:
+            raise ConformanceError("predict-non-negative", f"prediction {position} is {value}")
+    return [float(value) for value in predictions]
+
+
+def _same(first: list[float], second: list[float], tolerance: float = 1e-6) -> bool:
+    return all(math.isclose(a, b, rel_tol=tolerance, abs_tol=1e-6) for a, b in zip(first, second))
+
+
+def _load_in_new_process(directory: Path, items: list[Item]) -> list[float]:
+    items_path = directory / "items.jsonl"
+    items_path.write_text("".join(item.model_dump_json() + "\n" for item in items))
+    script = (
+        "import json, sys\n"
+        "from pricer_core.item import Item\n"
+        "from pricer_core.persistence import load_predictor\n"
+        "predictor = load_predictor(sys.argv[1])\n"
+        "items = [Item.model_validate_json(line) for line in open(sys.argv[2])]\n"
+        "print(json.dumps([float(p) for p in predictor.predict(items)]))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(directory / "saved"), str(items_path)], capture_output=True, text=True, timeout=600
+    )
+    if result.returncode != 0:
+        last = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ConformanceError("save-load-new-process", f"loading in a new process failed: {last}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def check_predictor(
+    factory: Callable[[], Predictor],
+    rules: list[str] | tuple[str, ...] = PREDICTOR_RULES,
+    data: tuple[list[Item], list[Item], list[Item]] | None = None,
+) -> None:
+    """Run the chosen rules; raise ConformanceError naming the first rule broken."""
+    from .persistence import save_predictor
+
+    unknown = set(rules) - set(PREDICTOR_RULES)
+    if unknown:
+        raise ValueError(f"unknown rules {sorted(unknown)}; known: {PREDICTOR_RULES}")
+    train, validation, test = data or tiny_data()
+    if "declares-name-and-needs" in rules:
+        if not isinstance(getattr(factory, "name", None), str) or not factory.name:
+            raise ConformanceError("declares-name-and-needs", "the predictor class needs a non-empty string `name`")
+        if not isinstance(getattr(factory, "needs", None), Needs):
+            raise ConformanceError("declares-name-and-needs", "`needs` must be a pricer_core.Needs")
+    if "empty-train-error" in rules:
+        try:
+            factory().fit([], validation)
+        except ValueError:
+            pass
+        except Exception as error:
+            raise ConformanceError("empty-train-error", f"fit([]) raised {type(error).__name__}, expected ValueError") from error
+        else:
+            raise ConformanceError("empty-train-error", "fit([]) did not raise ValueError")
+    prediction_rules = {"fit-returns-self", "predict-count", "predict-finite", "predict-non-negative", "deterministic", "save-load-new-process"}
+    if not prediction_rules & set(rules):
+        return
+    predictor = _fit(factory, train, validation)
+    first = _predictions(predictor, test)
+    if "deterministic" in rules:
+        second = _predictions(_fit(factory, train, validation), test)
+        if not _same(first, second):
+            raise ConformanceError("deterministic", "two fits on the same data gave different predictions")
+    if "save-load-new-process" in rules:
+        with tempfile.TemporaryDirectory() as folder:
+            save_predictor(predictor, Path(folder) / "saved")
+            loaded = _load_in_new_process(Path(folder), test)
+        if not _same(first, loaded, tolerance=1e-4):
+            raise ConformanceError("save-load-new-process", "the loaded predictor predicts differently")
+
+
+def assert_clear_error(call: Callable[[], Any], *words: str) -> None:
+    """Helper for plugin tests: the call raises ValueError and the message names every word."""
+    try:
+        call()
+    except ValueError as error:
+        missing = [word for word in words if word.lower() not in str(error).lower()]
+        if missing:
+            raise AssertionError(f"error {error!s} does not mention {missing}") from error
+    else:
+        raise AssertionError("expected a ValueError")

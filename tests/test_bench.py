@@ -1,0 +1,80 @@
+import json
+
+from pricer_core.bench import leaderboard_lines, run_bench
+
+
+def test_bench_writes_results_schema_predictions_and_report(tmp_path):
+    results = run_bench(size=50, out=tmp_path, echo=lambda _: None)
+    on_disk = json.loads((tmp_path / "results.json").read_text())
+    assert on_disk == results
+    assert {"schema", "created", "git", "versions", "dataset", "seed", "predictors"} <= set(results)
+    assert results["dataset"]["sizes"]["sample"] == 50 and len(results["dataset"]["sample_ids_sha256"]) == 64
+    core = {entry["name"]: entry for entry in results["predictors"]}
+    for name in ("constant-mean", "constant-median", "random"):
+        entry = core[name]
+        assert entry["status"] == "ok" and entry["n"] == 50
+        assert set(entry["metrics"]) == {"mae", "mae_ci95", "mse", "rmse", "rmsle", "r2", "hit_rate"}
+        assert {"plugin", "reason", "fit_seconds", "predict_seconds", "cost_usd"} <= set(entry)
+    lines = (tmp_path / "predictions.jsonl").read_text().splitlines()
+    assert sum(json.loads(line)["predictor"] == "constant-mean" for line in lines) == 50
+    html = (tmp_path / "report.html").read_text()
+    assert "Leaderboard" in html and "constant-median" in html and "plotly" in html.lower()
+    assert "<script src=" not in html and html.count("<script>/**") == 1  # plotly.js inlined once, no CDN
+
+
+def test_constant_mean_matches_train_mean_and_second_run_reuses_fit(tmp_path):
+    from pricer_core.splits import load_bundle
+
+    first = run_bench(predictors=["constant-mean"], size=10, out=tmp_path, echo=lambda _: None)
+    messages = []
+    second = run_bench(predictors=["constant-mean"], size=10, out=tmp_path, echo=messages.append)
+    assert any("reusing cached fit" in message for message in messages)
+    assert first["predictors"][0]["metrics"] == second["predictors"][0]["metrics"]
+    splits = load_bundle()
+    mean = sum(item.price for item in splits.train) / len(splits.train)
+    expected = sum(abs(mean - item.price) for item in splits.test[:10]) / 10
+    assert abs(first["predictors"][0]["metrics"]["mae"] - expected) < 1e-9
+
+
+def test_leaderboard_ranks_by_mae_and_lists_failures():
+    results = {
+        "predictors": [
+            {"name": "b", "status": "ok", "metrics": {"mae": 20.0, "mae_ci95": [15, 25], "rmsle": 0.5, "r2": 10.0, "hit_rate": 50.0}, "fit_seconds": 1.0, "predict_seconds": 0.1, "cost_usd": 0.0},
+            {"name": "a", "status": "ok", "metrics": {"mae": 10.0, "mae_ci95": [8, 12], "rmsle": 0.4, "r2": 20.0, "hit_rate": 60.0}, "fit_seconds": 1.0, "predict_seconds": 0.1, "cost_usd": 0.0},
+            {"name": "c", "status": "skipped", "reason": "needs GROQ_API_KEY"},
+        ]
+    }
+    lines = leaderboard_lines(results)
+    assert [line.split()[0] for line in lines[2:]] == ["a", "b", "c"]
+    assert lines[-1].endswith("skipped: needs GROQ_API_KEY")
+
+
+def test_skipped_when_needs_are_missing(tmp_path, monkeypatch):
+    from pricer_core import plugins
+    from pricer_core.baselines import ConstantMean
+    from pricer_core.hookspecs import hookimpl
+    from pricer_core.predictor import Needs
+
+    class NeedsKey(ConstantMean):
+        name = "needs-key"
+        needs = Needs(env=("PRICER_TEST_NO_SUCH_KEY",))
+
+    class NeedsSummaries(ConstantMean):
+        name = "needs-summaries"
+        needs = Needs(summaries=True)
+
+    class Plugin:
+        @hookimpl
+        def register_predictors(self, register):
+            register(NeedsKey)
+            register(NeedsSummaries)
+
+    monkeypatch.delenv("PRICER_TEST_NO_SUCH_KEY", raising=False)
+    plugins.pm.register(Plugin(), name="needy")
+    try:
+        results = run_bench(predictors=["needs-key", "needs-summaries"], size=5, out=tmp_path, echo=lambda _: None)
+    finally:
+        plugins.pm.unregister(name="needy")
+    reasons = {entry["name"]: (entry["status"], entry["reason"]) for entry in results["predictors"]}
+    assert reasons["needs-key"] == ("skipped", "environment variable PRICER_TEST_NO_SUCH_KEY is not set")
+    assert reasons["needs-summaries"][0] == "skipped" and "summaries" in reasons["needs-summaries"][1]

@@ -1,0 +1,55 @@
+import json
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from pricer_core.cli import bench_command, main, parse_settings
+
+
+def test_settings_parse_json_values():
+    assert parse_settings(("xgboost.n_estimators=500", "dnn.device=cpu", "dnn.lr=1e-3")) == {
+        "xgboost": {"n_estimators": 500},
+        "dnn": {"device": "cpu", "lr": 0.001},
+    }
+
+
+def test_bench_command_prints_leaderboard(tmp_path):
+    result = CliRunner().invoke(bench_command, ["--size", "20", "--out", str(tmp_path), "-p", "constant-mean", "-p", "random"])
+    assert result.exit_code == 0, result.output
+    assert "constant-mean" in result.output and "MAE $" in result.output
+    assert json.loads((tmp_path / "results.json").read_text())["dataset"]["sizes"]["sample"] == 20
+
+
+def test_unknown_predictor_is_a_one_line_error(tmp_path):
+    result = CliRunner().invoke(bench_command, ["-p", "nope", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown predictor(s) nope" in result.output
+
+
+def test_plugins_json_lists_core():
+    result = CliRunner().invoke(main, ["plugins", "--json"])
+    records = json.loads(result.output)
+    core = next(record for record in records if record["name"] == "pricer-core")
+    assert core["predictors"] == ["constant-mean", "constant-median", "random"] and core["error"] is None
+
+
+def test_train_then_predict_round_trip(tmp_path, shared_data):
+    runner = CliRunner()
+    trained = runner.invoke(main, ["train", "constant-median", "--out", str(tmp_path / "model")])
+    assert trained.exit_code == 0, trained.output
+    predicted = runner.invoke(main, ["predict", str(tmp_path / "model"), str(shared_data / "student_test_lite_adityasolanki205_v1_2000.jsonl.gz")])
+    rows = [json.loads(line) for line in predicted.output.splitlines() if line.startswith("{")]
+    assert len(rows) == 2000 and len({row["price"] for row in rows}) == 1
+
+
+def test_help_and_import_do_not_load_heavy_modules():
+    code = (
+        "import sys, pricer_core, pricer_core.cli\n"
+        "heavy = [m for m in ('torch', 'xgboost', 'litellm', 'sklearn', 'datasets', 'numpy', 'plotly') if m in sys.modules]\n"
+        "print(heavy)"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"
+    help_run = subprocess.run([sys.executable, "-m", "pricer_core.cli_entry", "--help"], capture_output=True, text=True)
+    assert help_run.returncode == 0 and "--size" in help_run.stdout

@@ -1,0 +1,26 @@
+from pricer_core.hub import from_hub, load_local, push_to_hub, save_local
+from pricer_core.splits import Splits, load_bundle, load_split_dir
+
+
+def test_local_folder_round_trip_gives_identical_items(tmp_path):
+    bundle = load_bundle()
+    splits = Splits("small", bundle.train[:40], bundle.validation[:10], bundle.test[:10])
+    save_local(tmp_path / "ds", splits)
+    again = load_local(tmp_path / "ds")
+    assert (again.train, again.validation, again.test) == (splits.train, splits.validation, splits.test)
+    assert load_split_dir(tmp_path / "ds").test == splits.test
+
+
+def test_push_to_hub_and_from_hub_use_the_same_code_for_folders(tmp_path):
+    bundle = load_bundle()
+    target = str(tmp_path / "pushed")
+    push_to_hub(target, bundle.train[:5], bundle.validation[:5], bundle.test[:5])
+    assert from_hub(target).train == bundle.train[:5]
+
+
+def test_hub_id_offline_fails_fast(monkeypatch):
+    import pytest
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(Exception):
+        from_hub("someone/not-a-local-folder")
