@@ -1,0 +1,190 @@
+"""Turn items into matrices: hashed TF-IDF text, item metadata, and source-aware copies.
+
+Everything is stateless hashing plus small arrays (idf, SVD components, vocabularies of sources
+and categories), saved as JSON/npz so a fitted model loads without unpickling arbitrary objects.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from pricer_core.item import Item
+
+
+def item_text(item: Item) -> str:
+    """Whatever text the item has: summary, else cleaned full text, else the title; title and category up front."""
+    body = item.summary or item.full or ""
+    head = item.title if not body.startswith(item.title) else ""
+    return "\n".join(part for part in (head, item.category, body) if part)
+
+
+def check_items(items: list[Item], purpose: str) -> None:
+    for item in items:
+        if not item_text(item).strip():
+            raise ValueError(f"item {item.id}: empty text, nothing to {purpose} from")
+
+
+@dataclass
+class TextSettings:
+    n_features: int = 2**18
+    ngram_max: int = 2
+    sublinear_tf: bool = True
+    binary: bool = False
+    use_idf: bool = True
+
+
+class HashedTfidf:
+    """HashingVectorizer + idf learnt on the training texts; the idf vector is the whole state."""
+
+    def __init__(self, settings: TextSettings):
+        self.settings = settings
+        self.idf: np.ndarray | None = None
+
+    def _hasher(self):
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        return HashingVectorizer(
+            n_features=self.settings.n_features,
+            ngram_range=(1, self.settings.ngram_max),
+            alternate_sign=False,
+            norm=None,
+            binary=self.settings.binary,
+            stop_words="english",
+        )
+
+    def _counts(self, texts: list[str]) -> sparse.csr_matrix:
+        counts = self._hasher().transform(texts).astype(np.float32)
+        if self.settings.sublinear_tf and not self.settings.binary:
+            counts.data = 1 + np.log(counts.data)
+        return counts
+
+    def fit_transform(self, texts: list[str]) -> sparse.csr_matrix:
+        counts = self._counts(texts)
+        if self.settings.use_idf:
+            document_frequency = np.bincount(counts.indices, minlength=self.settings.n_features)
+            self.idf = (np.log((1 + len(texts)) / (1 + document_frequency)) + 1).astype(np.float32)
+        else:
+            self.idf = np.ones(self.settings.n_features, dtype=np.float32)
+        return self._finish(counts)
+
+    def transform(self, texts: list[str]) -> sparse.csr_matrix:
+        if self.idf is None:
+            raise RuntimeError("HashedTfidf used before fit")
+        return self._finish(self._counts(texts))
+
+    def _finish(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        weighted = counts @ sparse.diags(self.idf)
+        norms = np.sqrt(weighted.multiply(weighted).sum(axis=1)).A1
+        norms[norms == 0] = 1
+        return sparse.csr_matrix(sparse.diags(1 / norms) @ weighted, dtype=np.float32)
+
+
+class MetaFeatures:
+    """Where an item comes from and what it is: source, category, weight, text lengths.
+
+    The source matters most: the training rows mix cheap community files with rows from the same
+    file as the test, and a model that knows which is which prices each on its own scale.
+    """
+
+    def __init__(self) -> None:
+        self.sources: list[str] = []
+        self.categories: list[str] = []
+
+    def fit(self, items: list[Item]) -> MetaFeatures:
+        self.sources = sorted({item.source or "" for item in items})
+        self.categories = sorted({item.category for item in items})
+        return self
+
+    def numeric(self, items: list[Item]) -> np.ndarray:
+        rows = []
+        for item in items:
+            weight = item.weight if item.weight is not None and item.weight > 0 else None
+            rows.append(
+                [
+                    math.log1p(weight) if weight is not None else 0.0,
+                    1.0 if weight is None else 0.0,
+                    math.log1p(len(item.full)),
+                    math.log1p(len(item.title)),
+                    1.0 if item.summary else 0.0,
+                ]
+            )
+        return np.asarray(rows, dtype=np.float32)
+
+    def source_index(self, items: list[Item]) -> np.ndarray:
+        lookup = {source: index for index, source in enumerate(self.sources)}
+        return np.asarray([lookup.get(item.source or "", -1) for item in items])
+
+    def category_index(self, items: list[Item]) -> np.ndarray:
+        lookup = {category: index for index, category in enumerate(self.categories)}
+        return np.asarray([lookup.get(item.category, -1) for item in items])
+
+    def one_hot(self, items: list[Item]) -> sparse.csr_matrix:
+        """Source and category indicators next to the numeric columns (unknown values: all zeros)."""
+        numeric = self.numeric(items)
+        columns = [sparse.csr_matrix(numeric)]
+        for indices, size in ((self.source_index(items), len(self.sources)), (self.category_index(items), len(self.categories))):
+            known = indices >= 0
+            rows = np.nonzero(known)[0]
+            columns.append(sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, indices[known])), shape=(len(items), max(size, 1))))
+        return sparse.hstack(columns, format="csr")
+
+    def dense(self, items: list[Item]) -> np.ndarray:
+        """For trees: numeric columns plus source and category as integer codes."""
+        return np.hstack([self.numeric(items), self.source_index(items)[:, None], self.category_index(items)[:, None]]).astype(np.float32)
+
+    def state(self) -> dict:
+        return {"sources": self.sources, "categories": self.categories}
+
+    @classmethod
+    def from_state(cls, state: dict) -> MetaFeatures:
+        meta = cls()
+        meta.sources, meta.categories = state["sources"], state["categories"]
+        return meta
+
+
+def source_augmented(matrix: sparse.csr_matrix, source_index: np.ndarray, n_sources: int) -> sparse.csr_matrix:
+    """[shared copy | copy in the row's own source block]: each source may refine shared weights.
+
+    "Frustratingly easy" domain adaptation: one linear model learns what holds everywhere and
+    what differs per source, and a test item uses the shared and its own source's weights.
+    """
+    matrix = sparse.csr_matrix(matrix)
+    width = matrix.shape[1]
+    coo = matrix.tocoo()
+    row_source = source_index[coo.row]
+    known = row_source >= 0
+    shifted = sparse.csr_matrix(
+        (coo.data[known], (coo.row[known], coo.col[known] + width * row_source[known])), shape=(matrix.shape[0], width * n_sources)
+    )
+    return sparse.hstack([matrix, shifted], format="csr")
+
+
+TARGETS = ("log", "sqrt", "raw")
+
+
+def to_target(prices: np.ndarray, target: str) -> np.ndarray:
+    if target == "log":
+        return np.log1p(prices)
+    if target == "sqrt":
+        return np.sqrt(prices)
+    if target == "raw":
+        return prices
+    raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+
+
+def from_target(values: np.ndarray, target: str) -> np.ndarray:
+    if target == "log":
+        return np.maximum(np.expm1(values), 0)
+    if target == "sqrt":
+        return np.maximum(values, 0) ** 2
+    return np.maximum(values, 0)
+
+
+def save_json(path: Path, content: dict) -> None:
+    path.write_text(json.dumps(content, indent=1, default=lambda value: asdict(value)))

@@ -1,0 +1,359 @@
+"""The seed's step-3 baselines as pricer predictors, each with a `default` and a `seed` preset.
+
+`seed` reproduces the course notebook (1000-word bag of words, raw dollar target, random forest
+100 trees, XGBoost 1000 trees at learning rate 0.1) so the side-by-side comparison is one flag away.
+`default` is what we recommend on ~15k rows and 2 cores: hashed TF-IDF, item metadata with the
+row's source, and a compressed target (log or square root) because prices span three decades.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from scipy import sparse
+
+from pricer_core.item import Item
+from pricer_core.predictor import Predictor, require_training_items
+
+from .features import (
+    HashedTfidf,
+    MetaFeatures,
+    TextSettings,
+    check_items,
+    from_target,
+    item_text,
+    source_augmented,
+    to_target,
+)
+
+CONFIG_FILE = "config.json"
+
+
+class ClassicPredictor(Predictor):
+    """Shared plumbing: presets, parameter checks, config save/load. Subclasses build and fit."""
+
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    def __init__(self, preset: str = "default", seed: int = 42, **params: Any) -> None:
+        if preset not in self.PRESETS:
+            raise ValueError(f"{self.name}: unknown preset {preset!r}; choose from {sorted(self.PRESETS)}")
+        unknown = set(params) - set(self.PRESETS[preset])
+        if unknown:
+            raise ValueError(f"{self.name}: unknown setting(s) {sorted(unknown)}; known: {sorted(self.PRESETS[preset])}")
+        self.preset = preset
+        self.seed = seed
+        self.params = {**self.PRESETS[preset], **params}
+        self._fitted = False
+
+    def fit(self, train: list[Item], validation: list[Item]) -> ClassicPredictor:
+        prices = np.asarray(require_training_items(train), dtype=float)
+        check_items(train, "learn")
+        self._fit(train, prices)
+        self._fitted = True
+        return self
+
+    def predict(self, items: list[Item]) -> list[float]:
+        if not self._fitted:
+            raise RuntimeError(f"{self.name}: predict called before fit")
+        if not items:
+            return []
+        return [float(value) for value in self._predict(items)]
+
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self._save_state(directory)
+        (directory / CONFIG_FILE).write_text(json.dumps({"preset": self.preset, "seed": self.seed, "params": self.params}, indent=1))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ClassicPredictor:
+        directory = Path(directory)
+        config = json.loads((directory / CONFIG_FILE).read_text())
+        predictor = cls(config["preset"], config["seed"], **config["params"])
+        predictor._load_state(directory)
+        predictor._fitted = True
+        return predictor
+
+    def _fit(self, train: list[Item], prices: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _predict(self, items: list[Item]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _save_state(self, directory: Path) -> None:
+        raise NotImplementedError
+
+    def _load_state(self, directory: Path) -> None:
+        raise NotImplementedError
+
+
+class WordCounts:
+    """The seed's CountVectorizer(max_features, English stop words); its vocabulary saves as JSON."""
+
+    def __init__(self, max_features: int):
+        self.max_features = max_features
+        self.vocabulary: dict[str, int] | None = None
+
+    def _vectorizer(self):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        return CountVectorizer(max_features=self.max_features, stop_words="english", vocabulary=self.vocabulary)
+
+    def fit_transform(self, texts: list[str]) -> sparse.csr_matrix:
+        vectorizer = self._vectorizer()
+        matrix = vectorizer.fit_transform(texts)
+        self.vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+        return sparse.csr_matrix(matrix, dtype=np.float32)
+
+    def transform(self, texts: list[str]) -> sparse.csr_matrix:
+        return sparse.csr_matrix(self._vectorizer().transform(texts), dtype=np.float32)
+
+
+def _ridge_solve(matrix: sparse.csr_matrix, target: np.ndarray, alpha: float, weights: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+    """Ridge coefficients and intercept; sklearn does the solving, we keep only two arrays."""
+    from sklearn.linear_model import Ridge
+
+    model = Ridge(alpha=alpha, solver="auto" if alpha > 0 else "lsqr")
+    model.fit(matrix, target, sample_weight=weights)
+    return np.asarray(model.coef_, dtype=np.float64), float(model.intercept_)
+
+
+def price_weights(prices: np.ndarray, power: float) -> np.ndarray | None:
+    """Weights ∝ price^power (mean 1): the benchmark is price-weighted, most training rows are cheap."""
+    if power == 0:
+        return None
+    weights = np.power(np.maximum(prices, 0.5), power)
+    return weights / weights.mean()
+
+
+class LinearPredictor(ClassicPredictor):
+    """Linear regression on a few numbers (weight, text lengths) plus source and category indicators; log target."""
+
+    name = "linear"
+    PRESETS = {
+        "default": {"alpha": 1.0, "target": "log", "use_source": True},
+        "seed": {"alpha": 0.0, "target": "raw", "use_source": False},
+    }
+
+    def _matrix(self, items: list[Item]) -> sparse.csr_matrix:
+        matrix = self._meta.one_hot(items)
+        if not self.params["use_source"]:
+            matrix = sparse.csr_matrix(self._meta.numeric(items))
+        return matrix
+
+    def _fit(self, train: list[Item], prices: np.ndarray) -> None:
+        self._meta = MetaFeatures().fit(train)
+        self._coef, self._intercept = _ridge_solve(self._matrix(train), to_target(prices, self.params["target"]), self.params["alpha"])
+
+    def _predict(self, items: list[Item]) -> np.ndarray:
+        return from_target(self._matrix(items) @ self._coef + self._intercept, self.params["target"])
+
+    def _save_state(self, directory: Path) -> None:
+        np.savez(directory / "linear.npz", coef=self._coef, intercept=self._intercept)
+        (directory / "meta.json").write_text(json.dumps(self._meta.state()))
+
+    def _load_state(self, directory: Path) -> None:
+        arrays = np.load(directory / "linear.npz")
+        self._coef, self._intercept = arrays["coef"], float(arrays["intercept"])
+        self._meta = MetaFeatures.from_state(json.loads((directory / "meta.json").read_text()))
+
+
+class BagOfWordsLinear(ClassicPredictor):
+    """Ridge regression on hashed TF-IDF words and bigrams plus metadata, with per-source weight copies.
+
+    Square-root target by default: it sits between log (under-prices expensive items) and dollars
+    (chases outliers), and gave the lowest dollar MAE on the bundled validation split.
+    """
+
+    name = "bow-linear"
+    PRESETS = {
+        "default": {"alpha": 0.3, "target": "sqrt", "n_features": 2**18, "ngram_max": 2, "by_source": True, "price_power": 0.0},
+        "seed": {"alpha": 0.0, "target": "raw", "n_features": 1000, "ngram_max": 1, "by_source": False, "price_power": 0.0},
+    }
+
+    def _text_features(self):
+        if self.preset == "seed":
+            return WordCounts(self.params["n_features"])
+        return HashedTfidf(TextSettings(n_features=self.params["n_features"], ngram_max=self.params["ngram_max"]))
+
+    def _matrix(self, items: list[Item], text: sparse.csr_matrix) -> sparse.csr_matrix:
+        if self.preset == "seed":
+            return text
+        matrix = sparse.hstack([text, self._meta.one_hot(items)], format="csr")
+        if self.params["by_source"]:
+            matrix = source_augmented(matrix, self._meta.source_index(items), len(self._meta.sources))
+        return matrix
+
+    def _fit(self, train: list[Item], prices: np.ndarray) -> None:
+        self._meta = MetaFeatures().fit(train)
+        self._text = self._text_features()
+        text = self._text.fit_transform([item_text(item) for item in train])
+        weights = price_weights(prices, self.params["price_power"])
+        self._coef, self._intercept = _ridge_solve(self._matrix(train, text), to_target(prices, self.params["target"]), self.params["alpha"], weights)
+
+    def _predict(self, items: list[Item]) -> np.ndarray:
+        text = self._text.transform([item_text(item) for item in items])
+        return from_target(self._matrix(items, text) @ self._coef + self._intercept, self.params["target"])
+
+    def _save_state(self, directory: Path) -> None:
+        np.savez_compressed(directory / "linear.npz", coef=self._coef.astype(np.float32), intercept=self._intercept)
+        state = {"meta": self._meta.state()}
+        if isinstance(self._text, WordCounts):
+            state["vocabulary"] = self._text.vocabulary
+        else:
+            np.save(directory / "idf.npy", self._text.idf)
+        (directory / "features.json").write_text(json.dumps(state))
+
+    def _load_state(self, directory: Path) -> None:
+        arrays = np.load(directory / "linear.npz")
+        self._coef, self._intercept = arrays["coef"].astype(np.float64), float(arrays["intercept"])
+        state = json.loads((directory / "features.json").read_text())
+        self._meta = MetaFeatures.from_state(state["meta"])
+        self._text = self._text_features()
+        if isinstance(self._text, WordCounts):
+            self._text.vocabulary = state["vocabulary"]
+        else:
+            self._text.idf = np.load(directory / "idf.npy")
+
+
+class _DenseTreeFeatures:
+    """Trees want dense columns: SVD of hashed TF-IDF, metadata codes (default), or the seed's word counts."""
+
+    def __init__(self, preset: str, params: dict[str, Any], seed: int):
+        self.preset, self.params, self.seed = preset, params, seed
+
+    def fit_transform(self, items: list[Item]) -> np.ndarray:
+        from sklearn.decomposition import TruncatedSVD
+
+        texts = [item_text(item) for item in items]
+        if self.preset == "seed":
+            self.words = WordCounts(self.params["n_features"])
+            return self.words.fit_transform(texts).toarray()
+        self.meta = MetaFeatures().fit(items)
+        self.tfidf = HashedTfidf(TextSettings(n_features=2**18, ngram_max=2))
+        text = self.tfidf.fit_transform(texts)
+        svd = TruncatedSVD(self.params["svd_components"], algorithm="randomized", n_iter=4, random_state=self.seed)
+        svd.fit(text)
+        self.components = svd.components_.astype(np.float32)
+        return self._assemble(items, text)
+
+    def _assemble(self, items: list[Item], text: sparse.csr_matrix) -> np.ndarray:
+        return np.hstack([np.asarray(text @ self.components.T), self.meta.dense(items)])
+
+    def transform(self, items: list[Item]) -> np.ndarray:
+        texts = [item_text(item) for item in items]
+        if self.preset == "seed":
+            return self.words.transform(texts).toarray()
+        return self._assemble(items, self.tfidf.transform(texts))
+
+    def save(self, directory: Path) -> None:
+        if self.preset == "seed":
+            (directory / "features.json").write_text(json.dumps({"vocabulary": self.words.vocabulary}))
+            return
+        np.savez_compressed(directory / "features.npz", idf=self.tfidf.idf, components=self.components)
+        (directory / "features.json").write_text(json.dumps({"meta": self.meta.state()}))
+
+    def load(self, directory: Path) -> None:
+        state = json.loads((directory / "features.json").read_text())
+        if self.preset == "seed":
+            self.words = WordCounts(self.params["n_features"])
+            self.words.vocabulary = state["vocabulary"]
+            return
+        arrays = np.load(directory / "features.npz")
+        self.tfidf = HashedTfidf(TextSettings(n_features=2**18, ngram_max=2))
+        self.tfidf.idf, self.components = arrays["idf"], arrays["components"]
+        self.meta = MetaFeatures.from_state(state["meta"])
+
+
+class XGBoostPredictor(ClassicPredictor):
+    """Gradient-boosted trees on SVD text topics plus source/category/weight; log target, price-weighted rows."""
+
+    name = "xgboost"
+    PRESETS = {
+        "default": {"n_estimators": 600, "learning_rate": 0.05, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.5, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2},
+        "seed": {"n_estimators": 1000, "learning_rate": 0.1, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
+    }
+
+    def _fit(self, train: list[Item], prices: np.ndarray) -> None:
+        import xgboost
+
+        self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
+        matrix = self._features.fit_transform(train)
+        model = xgboost.XGBRegressor(
+            n_estimators=self.params["n_estimators"],
+            learning_rate=self.params["learning_rate"],
+            max_depth=self.params["max_depth"],
+            subsample=self.params["subsample"],
+            colsample_bytree=self.params["colsample_bytree"],
+            n_jobs=self.params["n_jobs"],
+            random_state=self.seed,
+        )
+        model.fit(matrix, to_target(prices, self.params["target"]), sample_weight=price_weights(prices, self.params["price_power"]))
+        self._booster = model.get_booster()
+
+    def _predict(self, items: list[Item]) -> np.ndarray:
+        import xgboost
+
+        raw = self._booster.predict(xgboost.DMatrix(self._features.transform(items)))
+        return from_target(np.asarray(raw, dtype=float), self.params["target"])
+
+    def _save_state(self, directory: Path) -> None:
+        self._booster.save_model(str(directory / "model.ubj"))
+        self._features.save(directory)
+
+    def _load_state(self, directory: Path) -> None:
+        import xgboost
+
+        self._booster = xgboost.Booster()
+        self._booster.load_model(str(directory / "model.ubj"))
+        self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
+        self._features.load(directory)
+
+
+class RandomForestPredictor(ClassicPredictor):
+    """Random forest on the same dense features as XGBoost; saved with joblib plus a version check."""
+
+    name = "random-forest"
+    PRESETS = {
+        "default": {"n_estimators": 200, "max_features": 0.3, "min_samples_leaf": 2, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2},
+        "seed": {"n_estimators": 100, "max_features": 1.0, "min_samples_leaf": 1, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
+    }
+
+    def _fit(self, train: list[Item], prices: np.ndarray) -> None:
+        from sklearn.ensemble import RandomForestRegressor
+
+        self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
+        matrix = self._features.fit_transform(train)
+        self._model = RandomForestRegressor(
+            n_estimators=self.params["n_estimators"],
+            max_features=self.params["max_features"],
+            min_samples_leaf=self.params["min_samples_leaf"],
+            n_jobs=self.params["n_jobs"],
+            random_state=self.seed,
+        )
+        self._model.fit(matrix, to_target(prices, self.params["target"]), sample_weight=price_weights(prices, self.params["price_power"]))
+
+    def _predict(self, items: list[Item]) -> np.ndarray:
+        return from_target(self._model.predict(self._features.transform(items)), self.params["target"])
+
+    def _save_state(self, directory: Path) -> None:
+        import joblib
+        import sklearn
+
+        joblib.dump(self._model, directory / "forest.joblib", compress=3)
+        (directory / "versions.json").write_text(json.dumps({"scikit-learn": sklearn.__version__}))
+        self._features.save(directory)
+
+    def _load_state(self, directory: Path) -> None:
+        import joblib
+        import sklearn
+
+        saved = json.loads((directory / "versions.json").read_text())["scikit-learn"]
+        if saved != sklearn.__version__:
+            raise RuntimeError(f"{directory}: forest saved with scikit-learn {saved}, this is {sklearn.__version__}; refit it")
+        self._model = joblib.load(directory / "forest.joblib")
+        self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
+        self._features.load(directory)

@@ -1,0 +1,90 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
+from pricer_core.item import Item
+from pricer_core.persistence import save_predictor
+from pricer_core.testing import PREDICTOR_RULES, check_predictor, tiny_data
+
+SMALL = {
+    LinearPredictor: {},
+    BagOfWordsLinear: {"n_features": 2**14},
+    RandomForestPredictor: {"n_estimators": 10, "svd_components": 8},
+    XGBoostPredictor: {"n_estimators": 20, "svd_components": 8},
+}
+
+
+def small(cls, preset="default"):
+    settings = SMALL[cls] if preset == "default" else {}
+    if preset == "seed" and cls in (RandomForestPredictor, XGBoostPredictor):
+        settings = {"n_estimators": 10}
+    return lambda: cls(preset=preset, **settings)
+
+
+@pytest.mark.parametrize("cls", list(SMALL), ids=lambda cls: cls.name)
+@pytest.mark.parametrize("rule", PREDICTOR_RULES)
+def test_conformance(cls, rule):
+    factory = small(cls)
+    factory.name, factory.needs = cls.name, cls.needs
+    check_predictor(factory, rules=[rule])
+
+
+@pytest.mark.parametrize("cls", list(SMALL), ids=lambda cls: cls.name)
+def test_seed_preset_fits_and_predicts(cls):
+    train, validation, test = tiny_data()
+    predictions = small(cls, "seed")().fit(train, validation).predict(test)
+    assert len(predictions) == len(test) and all(price >= 0 for price in predictions)
+
+
+@pytest.mark.parametrize("cls", list(SMALL), ids=lambda cls: cls.name)
+def test_saved_model_predicts_identically_in_a_new_process(cls, tmp_path):
+    train, validation, test = tiny_data()
+    predictor = small(cls)().fit(train, validation)
+    save_predictor(predictor, tmp_path / "m")
+    (tmp_path / "items.jsonl").write_text("".join(item.model_dump_json() + "\n" for item in test))
+    script = (
+        "import json, sys\nfrom pricer_core.item import Item\nfrom pricer_core.persistence import load_predictor\n"
+        "p = load_predictor(sys.argv[1])\nprint(json.dumps(p.predict([Item.model_validate_json(l) for l in open(sys.argv[2])])))"
+    )
+    output = subprocess.run([sys.executable, "-c", script, str(tmp_path / "m"), str(tmp_path / "items.jsonl")], capture_output=True, text=True, check=True)
+    assert json.loads(output.stdout) == pytest.approx(predictor.predict(test), rel=1e-5)
+
+
+def test_bow_linear_learns_word_prices():
+    train = [Item(id=str(i), title=f"{word} {i}", full=f"{word} item number {i} for sale", price=price, source="s")
+             for i in range(200) for word, price in [("diamond", 500.0), ("pencil", 2.0)] if True]
+    predictor = BagOfWordsLinear(n_features=2**12).fit(train, [])
+    diamond, pencil = predictor.predict([Item(id="x", title="diamond new", full="diamond new", source="s"), Item(id="y", title="pencil new", full="pencil new", source="s")])
+    assert diamond > 200 and pencil < 20
+
+
+def test_bad_input_gives_clear_errors():
+    train, validation, _ = tiny_data()
+    with pytest.raises(ValueError, match="empty training set"):
+        BagOfWordsLinear().fit([], validation)
+    with pytest.raises(ValueError, match="empty text"):
+        BagOfWordsLinear().fit(train[:5] + [Item(id="blank", title=" ", full="", price=3.0)], validation)
+    with pytest.raises(ValueError, match="no price"):
+        LinearPredictor().fit([Item(id="u", title="x", full="y")], [])
+    with pytest.raises(ValueError, match="unknown setting"):
+        XGBoostPredictor(trees=3)
+    with pytest.raises(ValueError, match="unknown preset"):
+        XGBoostPredictor(preset="huge")
+
+
+def test_nan_price_cannot_reach_a_predictor():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="finite"):
+        Item(id="n", title="x", full="y", price=float("nan"))
+
+
+def test_registered_through_the_entry_point():
+    from pricer_core.plugins import collect
+
+    plugin_set = collect()
+    record = next(record for record in plugin_set.plugins if record.name == "classic")
+    assert record.predictors == ["linear", "bow-linear", "random-forest", "xgboost"] and record.error is None
