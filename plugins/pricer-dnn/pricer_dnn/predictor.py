@@ -1,0 +1,146 @@
+"""`dnn`: the residual network as a pricer predictor, with `seed` and `default` presets."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import asdict, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pricer_core.item import Item
+from pricer_core.predictor import Predictor, require_training_items
+
+from .model import NetConfig
+from .sparse_rows import hash_texts
+from .training import Standardiser, TrainConfig
+
+WEIGHTS_FILE = "weights.pt"
+CONFIG_FILE = "config.json"
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # Exactly the seed: 5000 hashed words, 4096 wide, 8 residual blocks (289,128,449 parameters).
+    "seed": {"n_features": 5000, "width": 4096, "depth": 8, "dropout": 0.2, "epochs": 5, "batch_size": 64, "lr": 1e-3, "meta_tokens": False},
+    # Sized for 2 CPU cores and ~13k rows: a few minutes, and the row's source and category as words.
+    "default": {"n_features": 2**14, "width": 512, "depth": 2, "dropout": 0.2, "epochs": 10, "batch_size": 128, "lr": 1e-3, "meta_tokens": True},
+}
+NET_KEYS = {field.name for field in fields(NetConfig)}
+TRAIN_KEYS = {field.name for field in fields(TrainConfig)}
+
+
+def document(item: Item, meta_tokens: bool) -> str:
+    """The text the network hashes; with meta_tokens the source and category become words too."""
+    text = f"{item.title}\n{item.text}" if not item.text.startswith(item.title) else item.text
+    if not meta_tokens:
+        return text
+    source = "".join(ch for ch in (item.source or "unknown") if ch.isalnum())
+    category = "".join(ch for ch in item.category if ch.isalnum()) or "none"
+    return f"zzsource{source} zzcategory{category}\n{text}"
+
+
+class DnnPredictor(Predictor):
+    """The seed's residual network on hashed words; sparse input, checkpointed, device-agnostic."""
+
+    name = "dnn"
+
+    def __init__(self, preset: str = "default", device: str = "auto", checkpoint_dir: str | None = None, progress: bool = True, **settings: Any) -> None:
+        if preset not in PRESETS:
+            raise ValueError(f"dnn: unknown preset {preset!r}; choose from {sorted(PRESETS)}")
+        unknown = set(settings) - (NET_KEYS | TRAIN_KEYS | {"meta_tokens"})
+        if unknown:
+            raise ValueError(f"dnn: unknown setting(s) {sorted(unknown)}; known: {sorted(NET_KEYS | TRAIN_KEYS | {'meta_tokens'})}")
+        self.preset = preset
+        self.settings = {**PRESETS[preset], **settings}
+        self.device = device
+        self.checkpoint_dir = checkpoint_dir
+        self.progress = progress
+        self._model = None
+        self._standardiser: Standardiser | None = None
+        self.history: list[dict] = []
+
+    def config(self) -> dict[str, Any]:
+        return {"preset": self.preset, "settings": self.settings}
+
+    @property
+    def net_config(self) -> NetConfig:
+        return NetConfig(**{key: value for key, value in self.settings.items() if key in NET_KEYS})
+
+    @property
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(**{key: value for key, value in self.settings.items() if key in TRAIN_KEYS})
+
+    def _rows(self, items: list[Item]):
+        return hash_texts([document(item, self.settings["meta_tokens"]) for item in items], self.settings["n_features"])
+
+    def fit(self, train: list[Item], validation: list[Item]) -> DnnPredictor:
+        import torch
+
+        from .model import ResidualPricer
+        from .training import pick_device
+        from .training import train as run_training
+
+        prices = np.asarray(require_training_items(train), dtype=float)
+        if any(not document(item, False).strip() for item in train):
+            raise ValueError("dnn: a training item has empty text")
+        self._standardiser = Standardiser.fit(prices)
+        device = pick_device(self.device)
+        torch.manual_seed(self.train_config.seed)
+        self._model = ResidualPricer(self.net_config)
+        validation = [item for item in validation if item.price is not None]
+        validation_data = (
+            (self._rows(validation), np.asarray([item.price for item in validation]), self._standardiser) if validation else None
+        )
+        checkpoint = Path(self.checkpoint_dir) if self.checkpoint_dir else None
+        self.history = run_training(
+            self._model, self._rows(train), self._standardiser.encode(prices), self.train_config, device,
+            validation_data, checkpoint, self.progress,
+        )
+        return self
+
+    def predict(self, items: list[Item]) -> list[float]:
+        from .training import pick_device, predict_standardised
+
+        if self._model is None or self._standardiser is None:
+            raise RuntimeError("dnn: predict called before fit")
+        if not items:
+            return []
+        device = pick_device(self.device)
+        self._model.to(device)
+        values = predict_standardised(self._model, self._rows(items), device, amp=self.train_config.amp)
+        return [float(value) for value in self._standardiser.decode(values.astype(np.float64))]
+
+    def save(self, directory: str | Path) -> None:
+        import torch
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp", delete=False) as handle:
+            torch.save(self._model.state_dict(), handle)
+        Path(handle.name).replace(directory / WEIGHTS_FILE)
+        config = {
+            "preset": self.preset,
+            "settings": self.settings,
+            "standardiser": asdict(self._standardiser),
+            "history": self.history,
+        }
+        (directory / CONFIG_FILE).write_text(json.dumps(config, indent=1))
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str = "auto") -> DnnPredictor:
+        """Loads on whatever device this machine has (weights mapped there, tensors only)."""
+        import torch
+
+        from .model import ResidualPricer
+        from .training import pick_device
+
+        directory = Path(directory)
+        config = json.loads((directory / CONFIG_FILE).read_text())
+        predictor = cls(config["preset"], device=device, progress=False, **config["settings"])
+        predictor._standardiser = Standardiser(**config["standardiser"])
+        predictor.history = config["history"]
+        model = ResidualPricer(predictor.net_config)
+        model.load_state_dict(torch.load(directory / WEIGHTS_FILE, map_location=pick_device(device), weights_only=True))
+        predictor._model = model
+        return predictor

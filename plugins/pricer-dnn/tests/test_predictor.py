@@ -1,0 +1,55 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pricer_core.item import Item
+from pricer_core.persistence import save_predictor
+from pricer_core.testing import PREDICTOR_RULES, check_predictor, tiny_data
+from pricer_dnn.predictor import DnnPredictor, document
+
+
+def small():
+    return DnnPredictor(n_features=1024, width=32, depth=1, epochs=2, batch_size=32, progress=False)
+
+
+small.name, small.needs = DnnPredictor.name, DnnPredictor.needs
+
+
+@pytest.mark.parametrize("rule", PREDICTOR_RULES)
+def test_conformance(rule):
+    check_predictor(small, rules=[rule])
+
+
+def test_meta_tokens_put_source_and_category_in_the_text():
+    item = Item(id="a", title="Drill", category="Tools_and_Home", full="Drill\ncordless", source="my-file_1")
+    assert document(item, True).startswith("zzsourcemyfile1 zzcategoryToolsandHome\n")
+    assert document(item, False) == "Drill\ncordless"
+
+
+def test_saved_on_one_process_loads_and_predicts_in_another(tmp_path):
+    train, validation, test = tiny_data()
+    predictor = small().fit(train, validation)
+    assert len(predictor.history) == 2 and "validation_mae" in predictor.history[-1]
+    save_predictor(predictor, tmp_path / "m")
+    (tmp_path / "items.jsonl").write_text("".join(item.model_dump_json() + "\n" for item in test))
+    script = (
+        "import json, sys\nfrom pricer_core.item import Item\nfrom pricer_dnn.predictor import DnnPredictor\n"
+        "p = DnnPredictor.load(sys.argv[1] + '/model', device='cpu')\n"
+        "print(json.dumps(p.predict([Item.model_validate_json(l) for l in open(sys.argv[2])])))"
+    )
+    output = subprocess.run([sys.executable, "-c", script, str(tmp_path / "m"), str(tmp_path / "items.jsonl")], capture_output=True, text=True, check=True)
+    assert json.loads(output.stdout) == pytest.approx(predictor.predict(test), rel=1e-5)
+
+
+def test_bad_inputs_are_clear_errors():
+    train, validation, _ = tiny_data()
+    with pytest.raises(ValueError, match="empty training set"):
+        small().fit([], validation)
+    with pytest.raises(ValueError, match="empty text"):
+        small().fit(train[:5] + [Item(id="e", title=" ", price=3.0)], validation)
+    with pytest.raises(ValueError, match="unknown setting"):
+        DnnPredictor(layers=3)
+    with pytest.raises(ValueError, match="unknown preset"):
+        DnnPredictor(preset="giant")
