@@ -107,12 +107,25 @@ def build_full_text(title: str, description: str, features: str, details: dict[s
     return remove_part_numbers("\n".join(parts))[:FULL_TEXT_LIMIT]
 
 
+_PRICE_KEY = re.compile(r'"price"\s*:')
+_NULL_PRICE = re.compile(r'"price"\s*:\s*null\s*[,}]')
+
+
+def has_null_price(line: str) -> bool:
+    """True when a raw JSON line certainly has no price, decided without parsing it.
+
+    Exact: with a single `"price":` key in the line and that one null, either the top-level price
+    is null or it is absent (the key was nested); `clean_raw_row` says "no price" in both cases.
+    """
+    return len(_PRICE_KEY.findall(line)) == 1 and _NULL_PRICE.search(line) is not None
+
+
 def clean_raw_row(row: dict[str, Any], source: str, row_number: int) -> Item:
     """Apply every rule; raises DroppedRow with the reason when the row is not usable."""
+    price = parse_price(row.get("price"))  # first: most raw rows have none, and the fast path relies on it
     title = collapse_whitespace(str(row.get("title") or ""))
     if not title:
         raise DroppedRow(NO_TITLE)
-    price = parse_price(row.get("price"))
     details = parse_details(row.get("details"))
     full = build_full_text(title, join_field(row.get("description")), join_field(row.get("features")), details)
     if len(full) < MIN_FULL_CHARS:

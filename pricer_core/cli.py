@@ -194,3 +194,59 @@ def bundle_command(data: str, out: str | None) -> None:
     manifest = build_bundle(Path(data), Path(out) if out else bundle_dir())
     for split, info in manifest["splits"].items():
         click.echo(f"{split}: {info['count']} items, ids sha256 {info['ids_sha256'][:12]}")
+
+
+@main.command("curate")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--category", "categories", multiple=True, help="Amazon Reviews 2023 category to read from the hub (repeatable), e.g. Automotive. Use instead of FILES.")
+@click.option("--seed-categories", is_flag=True, help="The seed's eight categories from the hub.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the DatasetDict (train/validation/test).")
+@click.option("--train", "train_size", default=800_000, show_default=True, help="Training items to sample.")
+@click.option("--validation", "validation_size", default=10_000, show_default=True, help="Validation items to sample.")
+@click.option("--test", "test_size", default=10_000, show_default=True, help="Test items to sample.")
+@click.option("--lite", is_flag=True, help="Also write OUT-lite: the first 20k/1k/1k of each split.")
+@click.option("--workers", default=None, type=int, help="Processes for cleaning. Default: all cores.")
+@click.option("--seed", default=42, show_default=True, help="Sampling seed.")
+@click.option("--push", default=None, help="Also push to this hub dataset id (needs HF_TOKEN and a network).")
+def curate_command(files, categories, seed_categories, out, train_size, validation_size, test_size, lite, workers, seed, push) -> None:
+    """Clean raw Amazon metadata, dedupe, sample by price and write train/validation/test.
+
+    \b
+    Local files:  pricer curate meta_Appliances.jsonl.gz --out data/appliances --train 5000 --validation 500 --test 500
+    From the hub: pricer curate --seed-categories --out data/full --lite
+    """
+    from datasets import concatenate_datasets
+
+    from . import curate
+
+    chosen = list(categories) + (list(curate.SEED_CATEGORIES) if seed_categories else [])
+    if not files and not chosen:
+        _fail("give raw files, --category or --seed-categories")
+    parts, reports = [], []
+    if files:
+        dataset, report = curate.clean_files(list(files), workers=workers)
+        parts.append(dataset)
+        reports.append(("files", report))
+    for category in chosen:
+        dataset, report = curate.clean_hub_category(category, workers=workers)
+        parts.append(dataset)
+        reports.append((category, report))
+    for name, report in reports:
+        click.echo(f"{name}: {report.summary()}")
+        for problem in report.problems[:10]:
+            click.echo(f"  {problem}")
+    combined = concatenate_datasets(parts) if len(parts) > 1 else parts[0]
+    unique = curate.dedupe(combined)
+    click.echo(f"{len(unique)} items after removing duplicate titles and texts ({len(combined) - len(unique)} removed)")
+    try:
+        splits = curate.build_splits(unique, train_size, validation_size, test_size, seed)
+    except ValueError as error:
+        _fail(str(error))
+    splits.save_to_disk(out)
+    click.echo(f"wrote {out}: " + ", ".join(f"{name} {len(split)}" for name, split in splits.items()))
+    if lite:
+        curate.lite(splits).save_to_disk(f"{out}-lite")
+        click.echo(f"wrote {out}-lite")
+    if push:
+        splits.push_to_hub(push, private=True)
+        click.echo(f"pushed to {push}")

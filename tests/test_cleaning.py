@@ -83,3 +83,22 @@ def test_599_characters_dropped_600_kept():
 def test_bad_weight_is_none_not_a_crash():
     item = clean_raw_row(raw_row(details={"Item Weight": "abc pounds"}), "s", 0)
     assert item.weight is None
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ('{"title": "x", "price": null, "images": []}', True),
+        ('{"title": "x", "price":null}', True),
+        ('{"title": "x", "price": "12.00"}', False),
+        ('{"details": {"price": null}, "price": 3.5}', False),  # two price keys: parse to be sure
+        ('{"title": "x", "description": ["the price: null is fine"], "price": 3}', False),
+    ],
+)
+def test_null_price_fast_path_is_exact(line, expected):
+    from pricer_core.cleaning import has_null_price
+
+    assert has_null_price(line) is expected
+    if expected:
+        with pytest.raises(DroppedRow, match="no price"):
+            clean_raw_row(json.loads(line), "s", 0)

@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-
-@dataclass(frozen=True)
-class NetConfig:
-    n_features: int = 5000
-    width: int = 4096
-    depth: int = 8
-    dropout: float = 0.2
+from .config import NetConfig
 
 
 class SparseLinear(nn.Module):

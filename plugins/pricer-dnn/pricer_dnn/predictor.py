@@ -13,9 +13,7 @@ import numpy as np
 from pricer_core.item import Item
 from pricer_core.predictor import Predictor, require_training_items
 
-from .model import NetConfig
-from .sparse_rows import hash_texts
-from .training import Standardiser, TrainConfig
+from .config import NetConfig, Standardiser, TrainConfig
 
 WEIGHTS_FILE = "weights.pt"
 CONFIG_FILE = "config.json"
@@ -72,6 +70,8 @@ class DnnPredictor(Predictor):
         return TrainConfig(**{key: value for key, value in self.settings.items() if key in TRAIN_KEYS})
 
     def _rows(self, items: list[Item]):
+        from .sparse_rows import hash_texts
+
         return hash_texts([document(item, self.settings["meta_tokens"]) for item in items], self.settings["n_features"])
 
     def fit(self, train: list[Item], validation: list[Item]) -> DnnPredictor:

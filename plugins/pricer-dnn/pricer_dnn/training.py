@@ -9,30 +9,18 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
+from .config import Standardiser, TrainConfig
 from .model import ResidualPricer
 from .sparse_rows import SparseRows
 
 CHECKPOINT_FILE = "checkpoint.pt"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    t_max: int = 10
-    clip: float = 1.0
-    seed: int = 42
-    amp: bool = True
-    compile: bool = False
 
 
 def pick_device(requested: str | None = None) -> torch.device:
@@ -44,23 +32,6 @@ def pick_device(requested: str | None = None) -> torch.device:
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-@dataclass
-class Standardiser:
-    mean: float
-    std: float
-
-    @classmethod
-    def fit(cls, prices: np.ndarray) -> Standardiser:
-        logs = np.log1p(prices)
-        return cls(float(logs.mean()), float(logs.std()) or 1.0)
-
-    def encode(self, prices: np.ndarray) -> np.ndarray:
-        return ((np.log1p(prices) - self.mean) / self.std).astype(np.float32)
-
-    def decode(self, values: np.ndarray) -> np.ndarray:
-        return np.maximum(np.expm1(values * self.std + self.mean), 0.0)
 
 
 def _autocast(device: torch.device, enabled: bool):

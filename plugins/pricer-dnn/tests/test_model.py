@@ -1,7 +1,8 @@
 import numpy as np
 import torch
 
-from pricer_dnn.model import NetConfig, ResidualPricer, SparseLinear, parameter_count
+from pricer_dnn.config import NetConfig
+from pricer_dnn.model import ResidualPricer, SparseLinear, parameter_count
 from pricer_dnn.sparse_rows import hash_texts
 
 

@@ -4,7 +4,8 @@ import torch
 
 from pricer_dnn.model import NetConfig, ResidualPricer
 from pricer_dnn.sparse_rows import hash_texts
-from pricer_dnn.training import CHECKPOINT_FILE, Standardiser, TrainConfig, pick_device, train
+from pricer_dnn.config import Standardiser, TrainConfig
+from pricer_dnn.training import CHECKPOINT_FILE, pick_device, train
 from pricer_core.testing import tiny_data
 
 

@@ -1,0 +1,61 @@
+"""Classic predictors: the seed's presets beside our defaults, trained on the same bundled data.
+
+    python benchmarks/bench_classic.py [--size 200]
+
+Prints MAE with its bootstrap 95% interval on the bundled test[:size], fit seconds and predict
+items/s, and the paired bootstrap of (our best − seed XGBoost) on the same items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
+from pricer_core.evaluator import evaluate
+from pricer_core.metrics import paired_difference
+from pricer_core.splits import load_bundle
+
+CANDIDATES = [
+    ("linear", "seed", LinearPredictor),
+    ("bow-linear", "seed", BagOfWordsLinear),
+    ("random-forest", "seed", RandomForestPredictor),
+    ("xgboost", "seed", XGBoostPredictor),
+    ("linear", "default", LinearPredictor),
+    ("bow-linear", "default", BagOfWordsLinear),
+    ("random-forest", "default", RandomForestPredictor),
+    ("xgboost", "default", XGBoostPredictor),
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=200)
+    args = parser.parse_args()
+    splits = load_bundle()
+    sample = splits.test[: args.size]
+    print(f"train {len(splits.train)} rows, test sample {len(sample)} items")
+    print(f"{'predictor':<15} {'preset':<8} {'MAE $':>7} {'95% CI':>16} {'fit s':>7} {'predict items/s':>16}")
+    errors = {}
+    for name, preset, cls in CANDIDATES:
+        started = time.perf_counter()
+        predictor = cls(preset=preset).fit(splits.train, splits.validation)
+        fit_seconds = time.perf_counter() - started
+        evaluation = evaluate(predictor, sample)
+        metrics = evaluation.metrics
+        low, high = metrics["mae_ci95"]
+        rate = len(sample) / max(evaluation.predict_seconds, 1e-9)
+        print(f"{name:<15} {preset:<8} {metrics['mae']:>7.2f} {f'[{low:.1f}, {high:.1f}]':>16} {fit_seconds:>7.1f} {rate:>16.0f}", flush=True)
+        errors[(name, preset)] = ([r["error"] for r in evaluation.records], metrics["mae"])
+    best = min((key for key in errors if key[1] == "default"), key=lambda key: errors[key][1])
+    seed_xgb = errors[("xgboost", "seed")]
+    gap = paired_difference(errors[best][0], seed_xgb[0])
+    print(
+        f"\nbest default {best[0]}: {errors[best][1]:.2f} vs seed xgboost {seed_xgb[1]:.2f} "
+        f"({(1 - errors[best][1] / seed_xgb[1]) * 100:.1f}% lower); paired difference {gap['difference']:.2f} "
+        f"95% CI [{gap['ci95'][0]:.1f}, {gap['ci95'][1]:.1f}]{' (significant)' if gap['significant'] else ''}"
+    )
+
+
+if __name__ == "__main__":
+    main()

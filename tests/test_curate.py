@@ -1,0 +1,63 @@
+import gzip
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from pricer_core.cli import main
+from pricer_core.curate import build_splits, clean_files, dedupe, lite, sample_weights
+from pricer_core.hub import from_hub
+
+RAW_FILES = [
+    "amazon2023_raw_meta_Health_and_Personal_Care_sample_1714.jsonl.gz",
+    "amazon2023_raw_meta_Health_and_Personal_Care_sample_1001_older.jsonl.gz",
+]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_clean_files_counts_match_the_per_row_reader(shared_data, tmp_path, workers):
+    dataset, report = clean_files([shared_data / name for name in RAW_FILES], workers=workers, cache_dir=str(tmp_path))
+    assert (report.rows, report.kept, dict(report.dropped)) == (2715, 274, {"no price": 2266, "too short": 175})
+    assert len(dataset) == 274 and dataset.column_names[:4] == ["id", "title", "category", "price"]
+
+
+def test_malformed_line_is_reported_and_the_run_goes_on(shared_data, tmp_path):
+    lines = gzip.open(shared_data / RAW_FILES[0], "rt").read().splitlines()[:300]
+    lines.insert(5, '{"title": "broken", "price": 3')
+    path = tmp_path / "raw.jsonl.gz"
+    with gzip.open(path, "wt") as handle:
+        handle.write("\n".join(lines) + "\n")
+    dataset, report = clean_files([path], workers=1, cache_dir=str(tmp_path / "cache"))
+    assert report.dropped["bad JSON"] == 1 and report.rows == 301
+    assert report.problems[0].startswith(f"{path}:6: bad JSON")
+
+
+def test_dedupe_then_weighted_split_is_deterministic(shared_data, tmp_path):
+    dataset, _ = clean_files([shared_data / name for name in RAW_FILES], workers=1, cache_dir=str(tmp_path))
+    unique = dedupe(dataset)
+    assert len(unique) == len(set(unique["title"])) < len(dataset)
+    first = build_splits(unique, 100, 20, 20, seed=42)
+    second = build_splits(unique, 100, 20, 20, seed=42)
+    assert first["test"]["id"] == second["test"]["id"]
+    assert not set(first["train"]["id"]) & set(first["test"]["id"])
+    small = lite(first, 50, 10, 10)
+    assert small["train"]["id"] == first["train"]["id"][:50]
+
+
+def test_sampling_weights_follow_the_seed():
+    weights = sample_weights([1.0, 3.0, 5.0, 5.0], ["Toys", "Toys", "Automotive", "Tools_and_Home_Improvement"])
+    assert weights.tolist() == pytest.approx([0.0, 0.25, 0.05, 0.5])
+
+
+def test_curate_command_round_trips_through_from_hub(shared_data, tmp_path):
+    out = tmp_path / "ds"
+    result = CliRunner().invoke(main, ["curate", *[str(shared_data / name) for name in RAW_FILES], "--out", str(out), "--train", "100", "--validation", "20", "--test", "20", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "274/2715 rows kept; dropped no price: 2266, too short: 175" in result.output
+    splits = from_hub(str(out))
+    assert len(splits.train) == 100 and len(splits.test) == 20
+    from datasets import load_from_disk
+
+    on_disk = load_from_disk(str(out))
+    assert [item.id for item in splits.test] == on_disk["test"]["id"]
+    assert splits.test[0].model_dump() == {key: on_disk["test"][0][key] for key in splits.test[0].model_dump()}
