@@ -106,3 +106,6 @@ def register_predictors(register) -> None:
     register(ConstantMean)
     register(ConstantMedian)
     register(UniformRandom)
+    from .ensemble import Ensemble
+
+    register(Ensemble)

@@ -18,6 +18,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from .ensemble import FITTED_POOL
 from .evaluator import DEFAULT_WORKERS, evaluate
 from .persistence import load_predictor, read_meta, save_predictor
 from .plugins import PluginSet, Registration, collect
@@ -106,7 +107,8 @@ def fit_or_load(
     """(fitted predictor, fit seconds, whether it came from the cache)."""
     predictor = registration.create(**options)
     key = fit_key(registration, predictor.config(), splits, version)
-    folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir else None
+    cacheable = getattr(predictor, "cacheable", True)
+    folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir and cacheable else None
     if folder is not None and (folder / "pricer.json").exists():
         meta = read_meta(folder)
         echo(f"  {registration.name}: reusing cached fit ({folder})")
@@ -151,6 +153,8 @@ def run_bench(
     for record in plugin_set.errors():
         echo(f"plugin {record.name} not usable: {record.error}")
     names = list(predictors) if predictors else list(plugin_set.predictors)
+    names.sort(key=lambda name: name == "ensemble")  # the ensemble blends what ran before it
+    FITTED_POOL.clear()
     unknown = [name for name in names if name not in plugin_set.predictors]
     if unknown:
         raise ValueError(f"unknown predictor(s) {', '.join(unknown)}; available: {', '.join(plugin_set.predictors)}")
@@ -194,6 +198,7 @@ def run_bench(
             )
             entry["fit_seconds"] = round(fit_seconds, 3)
             entry["cached_fit"] = cached
+            FITTED_POOL[name] = predictor
             bar = _progress_bar(name, len(sample)) if progress and getattr(predictor, "per_item", False) else None
             evaluation = evaluate(predictor, sample, workers, bar.update if bar else None, seed=seed)
             if bar:
@@ -212,6 +217,10 @@ def run_bench(
             cost_usd=float(predictor.cost_usd()),
         )
         records[name] = evaluation.records
+        if hasattr(predictor, "describe"):
+            entry["details"] = predictor.describe()
+        if not getattr(predictor, "per_item", False):
+            entry["interval"] = _conformal(predictor, splits.validation, evaluation.records)
         low, high = entry["metrics"]["mae_ci95"]
         echo(f"  {name}: MAE ${entry['metrics']['mae']:.2f} [{low:.2f}, {high:.2f}]")
 
@@ -229,6 +238,7 @@ def run_bench(
         },
         "seed": seed,
         "predictors": entries,
+        "paired": paired_comparisons(entries, records, seed),
     }
     _write_json(out / "results.json", results)
     with open(out / "predictions.jsonl.tmp", "w", encoding="utf-8") as handle:
@@ -240,6 +250,37 @@ def run_bench(
 
     write_report(out / "report.html", results, records, train_prices, test_prices)
     return results
+
+
+def _conformal(predictor, validation, records: list[dict[str, Any]], level: float = 0.9) -> dict[str, Any] | None:
+    """Split-conformal 90% interval from validation residuals, and how often it covered the test truth."""
+    from .conformal import conformal_quantile, coverage
+
+    scored = [item for item in validation if item.price is not None]
+    if not scored:
+        return None
+    predicted = predictor.predict([item.model_copy(update={"price": None}) for item in scored])
+    half_width = conformal_quantile([item.price for item in scored], predicted, level)
+    covered = [r for r in records if r["prediction"] is not None]
+    return {
+        "level": level,
+        "half_width_log": half_width,
+        "coverage": coverage([r["truth"] for r in covered], [r["prediction"] for r in covered], half_width),
+    }
+
+
+def paired_comparisons(entries: list[dict[str, Any]], records: dict[str, list[dict[str, Any]]], seed: int) -> list[dict[str, Any]]:
+    """For every pair that scored the same items: MAE(a) − MAE(b) with its paired bootstrap 95% interval."""
+    from .metrics import paired_difference
+
+    full = [e["name"] for e in entries if e["status"] == "ok" and all(r["prediction"] is not None for r in records[e["name"]])]
+    pairs = []
+    for position, first in enumerate(full):
+        for second in full[position + 1 :]:
+            errors_a = [r["error"] for r in records[first]]
+            errors_b = [r["error"] for r in records[second]]
+            pairs.append({"a": first, "b": second, **paired_difference(errors_a, errors_b, resamples=2000, seed=seed)})
+    return pairs
 
 
 def _progress_bar(name: str, total: int):

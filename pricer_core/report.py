@@ -88,6 +88,33 @@ def price_distribution_figure(train_prices: list[float], test_prices: list[float
     return figure
 
 
+def paired_figure(pairs: list[dict[str, Any]]):
+    """MAE(row) − MAE(column) on the same items; a ✓ marks gaps whose 95% interval excludes 0."""
+    import plotly.graph_objects as go
+
+    names = sorted({pair["a"] for pair in pairs} | {pair["b"] for pair in pairs})
+    lookup = {(pair["a"], pair["b"]): pair for pair in pairs}
+    values, labels = [], []
+    for row in names:
+        row_values, row_labels = [], []
+        for column in names:
+            pair = lookup.get((row, column))
+            sign = 1
+            if pair is None and (column, row) in lookup:
+                pair, sign = lookup[(column, row)], -1
+            if pair is None:
+                row_values.append(None)
+                row_labels.append("")
+                continue
+            row_values.append(sign * pair["difference"])
+            row_labels.append(f"{sign * pair['difference']:+.1f}{' ✓' if pair['significant'] else ''}")
+        values.append(row_values)
+        labels.append(row_labels)
+    figure = go.Figure(go.Heatmap(z=values, x=names, y=names, text=labels, texttemplate="%{text}", colorscale="RdBu_r", zmid=0))
+    figure.update_layout(title="Paired MAE difference, row − column ($); ✓ = 95% interval excludes 0", height=200 + 40 * len(names))
+    return figure
+
+
 def write_report(
     path: str | Path,
     results: dict[str, Any],
@@ -97,6 +124,8 @@ def write_report(
 ) -> None:
     """Assemble the figures into one HTML page; plotly.js is inlined once at the top."""
     figures = [leaderboard_figure(results["predictors"]), price_distribution_figure(train_prices, test_prices)]
+    if results.get("paired"):
+        figures.append(paired_figure(results["paired"]))
     for predictor in results["predictors"]:
         if predictor["status"] == "ok":
             figures.append(scatter_figure(predictor["name"], records[predictor["name"]], predictor["metrics"]))

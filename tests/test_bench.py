@@ -4,7 +4,7 @@ from pricer_core.bench import leaderboard_lines, run_bench
 
 
 def test_bench_writes_results_schema_predictions_and_report(tmp_path):
-    results = run_bench(size=50, out=tmp_path, echo=lambda _: None)
+    results = run_bench(predictors=["constant-mean", "constant-median", "random"], size=50, out=tmp_path, echo=lambda _: None)
     on_disk = json.loads((tmp_path / "results.json").read_text())
     assert on_disk == results
     assert {"schema", "created", "git", "versions", "dataset", "seed", "predictors"} <= set(results)

@@ -31,7 +31,7 @@ def test_plugins_json_lists_core():
     result = CliRunner().invoke(main, ["plugins", "--json"])
     records = json.loads(result.output)
     core = next(record for record in records if record["name"] == "pricer-core")
-    assert core["predictors"] == ["constant-mean", "constant-median", "random"] and core["error"] is None
+    assert core["predictors"] == ["constant-mean", "constant-median", "random", "ensemble"] and core["error"] is None
 
 
 def test_train_then_predict_round_trip(tmp_path, shared_data):

@@ -21,6 +21,11 @@ def test_push_to_hub_and_from_hub_use_the_same_code_for_folders(tmp_path):
 def test_hub_id_offline_fails_fast(monkeypatch):
     import pytest
 
+    import datasets
+    import huggingface_hub.constants
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(Exception):
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(Exception, match="(?i)offline|connect|couldn't find|not found"):
         from_hub("someone/not-a-local-folder")

@@ -55,7 +55,7 @@ def broken_plugins():
 def test_core_baselines_register_through_the_hook():
     plugin_set = plugins.collect()
     core = next(record for record in plugin_set.plugins if record.name == plugins.CORE_PLUGIN)
-    assert core.predictors == ["constant-mean", "constant-median", "random"]
+    assert core.predictors == ["constant-mean", "constant-median", "random", "ensemble"]
     assert core.hooks == ["register_predictors"]
 
 
