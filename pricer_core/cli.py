@@ -112,11 +112,14 @@ def main() -> None:
 main.add_command(bench_command, name="bench")
 
 
-@main.command("plugins")
+@main.group("plugins", invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @click.option("--requirements", is_flag=True, help="Print pip lines that reproduce the installed plugin set.")
-def plugins_command(as_json: bool, requirements: bool) -> None:
+@click.pass_context
+def plugins_command(ctx: click.Context, as_json: bool, requirements: bool) -> None:
     """List installed plugins, what they register, and any load error."""
+    if ctx.invoked_subcommand:
+        return
     from dataclasses import asdict
 
     from .plugins import collect
@@ -139,6 +142,20 @@ def plugins_command(as_json: bool, requirements: bool) -> None:
             click.echo(f"  preprocessors: {', '.join(record.preprocessors)}")
         if record.error:
             click.echo(f"  error: {record.error}")
+
+
+@plugins_command.command("new")
+@click.argument("name")
+@click.option("--dir", "parent", default=".", show_default=True, type=click.Path(file_okay=False), help="Where to create pricer-NAME/.")
+def plugins_new_command(name: str, parent: str) -> None:
+    """Write a working plugin package pricer-NAME/ with its entry point and a contract test."""
+    from .scaffold import new_plugin
+
+    try:
+        root = new_plugin(name, parent)
+    except (ValueError, FileExistsError) as error:
+        _fail(str(error))
+    click.echo(f"created {root}: pip install -e {root} && pytest {root}")
 
 
 @main.command("train")

@@ -1,0 +1,1 @@
+"""Example of a pricer plugin that lives outside the pricer repository's packages."""

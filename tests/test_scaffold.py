@@ -1,0 +1,32 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from pricer_core.cli import main
+from pricer_core.scaffold import new_plugin
+
+
+def test_generated_plugin_passes_its_own_tests(tmp_path):
+    result = CliRunner().invoke(main, ["plugins", "new", "shiny", "--dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "pricer-shiny"
+    assert 'shiny = "pricer_shiny.plugin"' in (root / "pyproject.toml").read_text()
+    environment = {**os.environ, "PYTHONPATH": f"{root}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(root / "tests")], capture_output=True, text=True, env=environment, cwd=root)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "8 passed" in run.stdout
+
+
+@pytest.mark.parametrize("bad", ["Shiny", "1abc", "with space", "under_score"])
+def test_bad_names_are_refused(tmp_path, bad):
+    with pytest.raises(ValueError, match="lower case"):
+        new_plugin(bad, tmp_path)
+
+
+def test_existing_folder_is_not_overwritten(tmp_path):
+    new_plugin("twice", tmp_path)
+    with pytest.raises(FileExistsError):
+        new_plugin("twice", tmp_path)
