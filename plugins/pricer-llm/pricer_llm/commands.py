@@ -114,3 +114,74 @@ def batch_run(items_file: str, out: str, poll_seconds: float, state: str, base_u
     write_items(out, applied)
     failed = runner.state.data["failed"]
     click.echo(f"{sum(1 for item in applied if item.summary)}/{len(items)} summarised, {len(failed)} failed; wrote {out}")
+
+
+@click.group("finetune")
+def finetune_group() -> None:
+    """Fine-tune a model on the items and price with it (`-p llm --set llm.model=<tuned id>`)."""
+
+
+@finetune_group.command("export")
+@click.option("--data", default=None, help="Folder of splits or hub id. Default: the bundled data.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for train.jsonl and validation.jsonl.")
+@click.option("--format", "format_", type=click.Choice(["chat", "completion"]), default="chat", show_default=True, help="chat: OpenAI fine-tuning; completion: prompt/completion for open models.")
+@click.option("--limit", default=None, type=int, help="Only the first N training items.")
+def finetune_export(data: str | None, out: str, format_: str, limit: int | None) -> None:
+    """Write train/validation JSONL; the test split is checked not to leak in."""
+    from pathlib import Path
+
+    from pricer_core.bench import load_splits
+
+    from .finetune import export
+
+    splits = load_splits(data)
+    train = splits.train[:limit] if limit else splits.train
+    for name, items in (("train", train), ("validation", splits.validation)):
+        summary = export(items, Path(out) / f"{name}.jsonl", format_, exclude=splits.test)
+        click.echo(f"{summary.path}: {summary.rows} rows, ~{summary.tokens:,} tokens")
+
+
+@finetune_group.command("run")
+@click.option("--train", "train_file", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--validation", "validation_file", default=None, type=click.Path(exists=True, dir_okay=False))
+@click.option("--model", default="gpt-4.1-nano-2025-04-14", show_default=True)
+@click.option("--epochs", default=1, show_default=True)
+@click.option("--state", default="finetune-state.json", show_default=True, help="JSON state; a re-run follows the same job.")
+@click.option("--base-url", default=None, help="OpenAI API base URL (default: OpenAI, or $OPENAI_BASE_URL).")
+@click.option("--yes", is_flag=True, help="Start without asking; the cost estimate is printed either way.")
+@click.option("--wait/--no-wait", default=False, help="Poll until the job ends.")
+def finetune_run(train_file, validation_file, model, epochs, state, base_url, yes, wait) -> None:
+    """Print the cost estimate, upload the files and start the job (or pick up the one in --state)."""
+    from pathlib import Path
+
+    from .finetune import FineTuneJob, estimate_cost, estimate_tokens, openai_client
+
+    tokens = estimate_tokens(Path(train_file).read_text(encoding="utf-8"))
+    try:
+        cost = estimate_cost(tokens, epochs, model)
+        click.echo(f"~{tokens:,} training tokens × {epochs} epoch(s) on {model}: about ${cost:.2f}")
+    except ValueError as error:
+        click.echo(f"no estimate: {error}")
+    job = FineTuneJob(openai_client(base_url), state)
+    if not job.state.get("job_id") and not yes and not click.confirm("start the job?", default=False):
+        sys.exit(1)
+    job_id = job.start(train_file, validation_file, model, epochs)
+    click.echo(f"job {job_id} ({job.state.get('status')}); state in {state}")
+    if wait:
+        result = job.wait()
+        click.echo(f"{result['status']}: {result['fine_tuned_model'] or 'no model'}")
+
+
+@finetune_group.command("status")
+@click.option("--state", default="finetune-state.json", show_default=True)
+@click.option("--base-url", default=None)
+def finetune_status(state: str, base_url: str | None) -> None:
+    """Poll the job once and print its status and the tuned model id."""
+    from .finetune import FineTuneJob, openai_client
+
+    try:
+        result = FineTuneJob(openai_client(base_url), state).status()
+    except ValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+    click.echo(f"{result['job_id']}: {result['status']}" + (f"; model {result['fine_tuned_model']}" if result["fine_tuned_model"] else ""))

@@ -22,7 +22,8 @@ def register_preprocessors(register) -> None:
 
 @hookimpl
 def register_commands(cli) -> None:
-    from .commands import batch_group, llm_group
+    from .commands import batch_group, finetune_group, llm_group
 
     cli.add_command(llm_group)
     cli.add_command(batch_group)
+    cli.add_command(finetune_group)
