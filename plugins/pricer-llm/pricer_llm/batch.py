@@ -169,7 +169,10 @@ def groq_client(base_url: str | None = None, api_key: str | None = None):
     from .client import load_dotenv_once
 
     load_dotenv_once()
-    return Groq(api_key=api_key or os.environ.get("GROQ_API_KEY"), base_url=base_url or os.environ.get("GROQ_BASE_URL"))
+    key = api_key or os.environ.get("GROQ_API_KEY")
+    if not key:
+        raise ValueError("set GROQ_API_KEY (in the environment or a .env file) to use Groq batches")
+    return Groq(api_key=key, base_url=base_url or os.environ.get("GROQ_BASE_URL"))
 
 
 class GroqBatch(Preprocessor):

@@ -44,7 +44,21 @@ def serve_command(model: str | None, port: int, threads: int, alias: str) -> Non
 def _runner(state: str, base_url: str | None, model: str):
     from .batch import BATCH_MODEL, GroqBatchRunner, groq_client
 
-    return GroqBatchRunner(groq_client(base_url), state, model or BATCH_MODEL)
+    try:
+        return GroqBatchRunner(groq_client(base_url), state, model or BATCH_MODEL)
+    except ValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
+
+
+def _openai(base_url: str | None):
+    from .finetune import openai_client
+
+    try:
+        return openai_client(base_url)
+    except ValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
 
 
 STATE = click.option("--state", default="groq-batch-state.json", show_default=True, help="JSON state file; a re-run resumes from it.")
@@ -154,7 +168,7 @@ def finetune_run(train_file, validation_file, model, epochs, state, base_url, ye
     """Print the cost estimate, upload the files and start the job (or pick up the one in --state)."""
     from pathlib import Path
 
-    from .finetune import FineTuneJob, estimate_cost, estimate_tokens, openai_client
+    from .finetune import FineTuneJob, estimate_cost, estimate_tokens
 
     tokens = estimate_tokens(Path(train_file).read_text(encoding="utf-8"))
     try:
@@ -162,7 +176,7 @@ def finetune_run(train_file, validation_file, model, epochs, state, base_url, ye
         click.echo(f"~{tokens:,} training tokens × {epochs} epoch(s) on {model}: about ${cost:.2f}")
     except ValueError as error:
         click.echo(f"no estimate: {error}")
-    job = FineTuneJob(openai_client(base_url), state)
+    job = FineTuneJob(_openai(base_url), state)
     if not job.state.get("job_id") and not yes and not click.confirm("start the job?", default=False):
         sys.exit(1)
     job_id = job.start(train_file, validation_file, model, epochs)
@@ -177,10 +191,10 @@ def finetune_run(train_file, validation_file, model, epochs, state, base_url, ye
 @click.option("--base-url", default=None)
 def finetune_status(state: str, base_url: str | None) -> None:
     """Poll the job once and print its status and the tuned model id."""
-    from .finetune import FineTuneJob, openai_client
+    from .finetune import FineTuneJob
 
     try:
-        result = FineTuneJob(openai_client(base_url), state).status()
+        result = FineTuneJob(_openai(base_url), state).status()
     except ValueError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(2)

@@ -140,4 +140,11 @@ def openai_client(base_url: str | None = None, api_key: str | None = None):
     from .client import load_dotenv_once
 
     load_dotenv_once()
-    return OpenAI(api_key=api_key or os.environ.get("OPENAI_API_KEY"), base_url=base_url or os.environ.get("OPENAI_BASE_URL"))
+    key = api_key or os.environ.get("OPENAI_API_KEY")
+    if not key:
+        raise MissingKey("set OPENAI_API_KEY (in the environment or a .env file) to fine-tune")
+    return OpenAI(api_key=key, base_url=base_url or os.environ.get("OPENAI_BASE_URL"))
+
+
+class MissingKey(ValueError):
+    """No API key: a one-line message, never the key itself."""

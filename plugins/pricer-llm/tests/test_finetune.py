@@ -62,3 +62,16 @@ def test_job_flow_through_the_real_openai_client_killed_and_resumed(tmp_path):
         result = FineTuneJob(client, state).wait(poll_seconds=0)
         assert result["status"] == "succeeded" and result["fine_tuned_model"].startswith("ft:gpt-4.1-nano")
         assert json.loads(state.read_text())["fine_tuned_model"] == result["fine_tuned_model"]
+
+
+def test_missing_key_is_a_one_line_error(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pricer_core.cli import main
+
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    export(load_bundle().train[:3], tmp_path / "t.jsonl")
+    result = CliRunner().invoke(main, ["finetune", "run", "--train", str(tmp_path / "t.jsonl"), "--yes"])
+    assert result.exit_code == 2 and "set OPENAI_API_KEY" in result.output
+    assert "about $" in result.output
