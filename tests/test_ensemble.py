@@ -47,3 +47,34 @@ def test_missing_member_is_a_clear_error():
     FITTED_POOL.clear()
     with pytest.raises(ValueError, match="were not fitted in this run"):
         Ensemble(members=["xgboost", "dnn"]).fit(load_bundle().train[:5], load_bundle().validation[:5])
+
+
+class _GoodOn:
+    """Exact on one source, off by a factor elsewhere."""
+
+    per_item = False
+
+    def __init__(self, source, prices):
+        self.source, self.prices = source, prices
+
+    def predict(self, items):
+        return [self.prices[item.id] * (1.0 if item.source == self.source else 3.0) for item in items]
+
+
+def test_sources_with_enough_rows_get_their_own_weights():
+    splits = load_bundle()
+    prices = {item.id: item.price for item in splits.validation}
+    official = "llm_engineering_official_test_2000"
+    software = "student_test_lite_hamzabaccouri_software_2927"
+    FITTED_POOL.clear()
+    FITTED_POOL.update({"a": _GoodOn(official, prices), "b": _GoodOn(software, prices)})
+    try:
+        ensemble = Ensemble().fit(splits.train[:10], splits.validation)
+    finally:
+        FITTED_POOL.clear()
+    official_weights, _ = ensemble.source_weights[official]
+    software_weights, _ = ensemble.source_weights[software]
+    assert official_weights["a"] > 0.9 and official_weights["b"] < 0.1
+    assert software_weights["b"] > 0.9 and software_weights["a"] < 0.1
+    item = next(item for item in splits.validation if item.source == official)
+    assert ensemble.predict([item])[0] == pytest.approx(item.price, rel=1e-6)
