@@ -111,8 +111,13 @@ def fit_or_load(
     folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir and cacheable else None
     if folder is not None and (folder / "pricer.json").exists():
         meta = read_meta(folder)
-        echo(f"  {registration.name}: reusing cached fit ({folder})")
-        return load_predictor(folder), float(meta.get("fit_seconds", 0.0)), True
+        try:
+            loaded = load_predictor(folder)
+        except Exception as error:  # a stale or broken cache entry is refitted, not fatal
+            echo(f"  {registration.name}: cached fit unusable ({_one_line(error)}); refitting")
+        else:
+            echo(f"  {registration.name}: reusing cached fit ({folder})")
+            return loaded, float(meta.get("fit_seconds", 0.0)), True
     echo(f"  {registration.name}: fitting on {len(splits.train)} train / {len(splits.validation)} validation items")
     started = time.perf_counter()
     fitted = predictor.fit(splits.train, splits.validation)

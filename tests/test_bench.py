@@ -1,6 +1,11 @@
 import json
 
+import pytest
+
+from pricer_core import plugins
+from pricer_core.baselines import ConstantMedian
 from pricer_core.bench import leaderboard_lines, run_bench
+from pricer_core.hookspecs import hookimpl
 
 
 def test_bench_writes_results_schema_predictions_and_report(tmp_path):
@@ -78,3 +83,45 @@ def test_skipped_when_needs_are_missing(tmp_path, monkeypatch):
     reasons = {entry["name"]: (entry["status"], entry["reason"]) for entry in results["predictors"]}
     assert reasons["needs-key"] == ("skipped", "environment variable PRICER_TEST_NO_SUCH_KEY is not set")
     assert reasons["needs-summaries"][0] == "skipped" and "summaries" in reasons["needs-summaries"][1]
+
+
+FITS: list[str] = []
+
+
+class Counted(ConstantMedian):
+    name = "counted"
+
+    def fit(self, train, validation):
+        FITS.append(self.name)
+        return super().fit(train, validation)
+
+
+class Killer(ConstantMedian):
+    name = "killer"
+    armed = True
+
+    def fit(self, train, validation):
+        if Killer.armed:
+            raise KeyboardInterrupt  # the user pressed Ctrl-C here
+        return super().fit(train, validation)
+
+
+class ResumablePlugin:
+    @hookimpl
+    def register_predictors(self, register):
+        register(Counted)
+        register(Killer)
+
+
+def test_killed_bench_resumes_without_refitting_finished_predictors(tmp_path):
+    plugins.pm.register(ResumablePlugin(), name="resumable")
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_bench(predictors=["counted", "killer"], size=10, out=tmp_path, echo=lambda _: None)
+        Killer.armed = False
+        results = run_bench(predictors=["counted", "killer"], size=10, out=tmp_path, echo=lambda _: None)
+    finally:
+        plugins.pm.unregister(name="resumable")
+    assert FITS == ["counted"]  # fitted once, before the kill; the re-run loaded it from the cache
+    entries = {entry["name"]: entry for entry in results["predictors"]}
+    assert entries["counted"]["cached_fit"] is True and entries["killer"]["status"] == "ok"
