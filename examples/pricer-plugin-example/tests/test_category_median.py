@@ -2,15 +2,19 @@ import pytest
 
 from pricer_core.item import Item
 from pricer_core.testing import PREDICTOR_RULES, check_predictor
-from pricer_plugin_example.plugin import CategoryMedian
+
 
 
 @pytest.mark.parametrize("rule", PREDICTOR_RULES)
 def test_contract(rule):
+    from pricer_plugin_example.plugin import CategoryMedian
+
     check_predictor(CategoryMedian, rules=[rule])
 
 
 def test_prefers_source_and_category_then_category_then_overall():
+    from pricer_plugin_example.plugin import CategoryMedian
+
     train = [Item(id=f"a{i}", title="t", category="Tools", source="a", price=10.0) for i in range(6)]
     train += [Item(id=f"b{i}", title="t", category="Tools", source="b", price=100.0) for i in range(5)]
     train += [Item(id=f"o{i}", title="t", category="Office", source="a", price=1000.0) for i in range(7)]
