@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .cleaning import NO_PRICE, DroppedRow, clean_raw_row, has_null_price
-from .readers import BAD_JSON, iter_json_lines, open_text, source_name
+from .readers import BAD_JSON, ReadReport, open_text, source_name
 from .text import normalise_title
 
 HUB_REPO = "McAuley-Lab/Amazon-Reviews-2023"
@@ -43,16 +41,9 @@ except ImportError:  # pragma: no cover - depends on the environment
     _loads = json.loads
 
 
-@dataclass
-class CurateReport:
-    rows: int = 0
-    kept: int = 0
-    dropped: Counter[str] = field(default_factory=Counter)
-    problems: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        reasons = ", ".join(f"{reason}: {count}" for reason, count in self.dropped.most_common())
-        return f"{self.kept}/{self.rows} rows kept" + (f"; dropped {reasons}" if reasons else "")
+def run_report() -> ReadReport:
+    """Counts for a whole curation run: the readers' report, summed over many files."""
+    return ReadReport(path="", format="raw")
 
 
 def _line_records(paths: list[str], stamps: list[tuple[int, int]]) -> Iterator[dict[str, Any]]:
@@ -127,13 +118,13 @@ def default_workers() -> int:
 
 
 def clean_files(paths: list[str | Path], workers: int | None = None, cache_dir: str | None = None):
-    """(Dataset of cleaned items, CurateReport) from local raw files (jsonl, jsonl.gz or parquet)."""
+    """(Dataset of cleaned items, ReadReport) from local raw files (jsonl, jsonl.gz or parquet)."""
     from datasets import Dataset, concatenate_datasets
 
     paths = [str(path) for path in paths]
     json_paths = [path for path in paths if not path.endswith(".parquet")]
     parts = []
-    report = CurateReport()
+    report = run_report()
     workers = workers or default_workers()
     if json_paths:
         lines = Dataset.from_generator(_line_records, gen_kwargs={"paths": json_paths, "stamps": [_stamp(path) for path in json_paths]}, cache_dir=cache_dir)
@@ -152,14 +143,14 @@ def clean_hub_category(category: str, workers: int | None = None, repo: str = HU
 
     raw = load_dataset(repo, data_files=f"raw/meta_categories/meta_{category}.jsonl", split="train")
     cleaned = raw.map(clean_row_batch, batched=True, batch_size=BATCH_ROWS, num_proc=_procs(workers or default_workers(), len(raw)), remove_columns=raw.column_names, fn_kwargs={"source": f"meta_{category}"}, desc=f"cleaning {category}")
-    return _split_kept(cleaned, CurateReport())
+    return _split_kept(cleaned, run_report())
 
 
 def _procs(workers: int, rows: int) -> int | None:
     return workers if workers > 1 and rows >= 2 * BATCH_ROWS else None
 
 
-def _split_kept(cleaned, report: CurateReport):
+def _split_kept(cleaned, report: ReadReport):
     """Count reasons with Arrow (no Python loop over kept rows), then drop the bookkeeping columns."""
     reasons = cleaned.data.column("reason").to_pylist()
     report.rows += len(reasons)

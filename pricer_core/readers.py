@@ -56,9 +56,8 @@ class ReadReport:
 
     def summary(self) -> str:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in self.dropped.most_common())
-        return f"{Path(self.path).name} ({self.format}): {self.kept}/{self.rows} kept" + (
-            f"; dropped {reasons}" if reasons else ""
-        )
+        where = f"{Path(self.path).name} ({self.format}): " if self.path else ""
+        return f"{where}{self.kept}/{self.rows} rows kept" + (f"; dropped {reasons}" if reasons else "")
 
 
 def source_name(path: str | Path) -> str:

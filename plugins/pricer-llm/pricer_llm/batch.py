@@ -166,12 +166,9 @@ def groq_client(base_url: str | None = None, api_key: str | None = None):
     """The official groq client; base_url points it at a stand-in (tests) or Groq itself."""
     from groq import Groq
 
-    from .client import load_dotenv_once
+    from .client import require_key
 
-    load_dotenv_once()
-    key = api_key or os.environ.get("GROQ_API_KEY")
-    if not key:
-        raise ValueError("set GROQ_API_KEY (in the environment or a .env file) to use Groq batches")
+    key = require_key("GROQ_API_KEY", "use Groq batches", api_key)
     return Groq(api_key=key, base_url=base_url or os.environ.get("GROQ_BASE_URL"))
 
 

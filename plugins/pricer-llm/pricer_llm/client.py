@@ -29,6 +29,19 @@ def load_dotenv_once() -> None:
     load_dotenv(override=False)
 
 
+class MissingKey(ValueError):
+    """No API key: a one-line message, never the key itself."""
+
+
+def require_key(variable: str, purpose: str, given: str | None = None) -> str:
+    """The key from the argument, the environment or .env; a clear error naming the variable otherwise."""
+    load_dotenv_once()
+    key = given or os.environ.get(variable)
+    if not key:
+        raise MissingKey(f"set {variable} (in the environment or a .env file) to {purpose}")
+    return key
+
+
 def import_litellm():
     """litellm fetches its cost map over the network on import unless told not to: tell it."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")

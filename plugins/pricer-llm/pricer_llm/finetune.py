@@ -137,14 +137,7 @@ class FineTuneJob:
 def openai_client(base_url: str | None = None, api_key: str | None = None):
     from openai import OpenAI
 
-    from .client import load_dotenv_once
+    from .client import require_key
 
-    load_dotenv_once()
-    key = api_key or os.environ.get("OPENAI_API_KEY")
-    if not key:
-        raise MissingKey("set OPENAI_API_KEY (in the environment or a .env file) to fine-tune")
+    key = require_key("OPENAI_API_KEY", "fine-tune", api_key)
     return OpenAI(api_key=key, base_url=base_url or os.environ.get("OPENAI_BASE_URL"))
-
-
-class MissingKey(ValueError):
-    """No API key: a one-line message, never the key itself."""

@@ -3,73 +3,49 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from email.parser import BytesParser
-from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin_http import JsonHandler, StandInServer
 
 
-class OpenAIStandIn:
+class OpenAIStandIn(StandInServer):
+    path_prefix = "/v1"
+
     def __init__(self, polls_until_done: int = 2):
         self.files: dict[str, bytes] = {}
         self.jobs: dict[str, dict] = {}
         self.polls: dict[str, int] = {}
         self.polls_until_done = polls_until_done
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    def __enter__(self) -> OpenAIStandIn:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.server.shutdown()
+        super().__init__(self._handler())
 
     def _handler(self):
         standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def _json(self, status: int, content: dict) -> None:
-                body = json.dumps(content).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                raw = self.body()
                 if self.path == "/v1/files":
-                    message = BytesParser(policy=default_policy).parsebytes(b"Content-Type: " + self.headers["Content-Type"].encode() + b"\r\n\r\n" + raw)
-                    parts = {part.get_param("name", header="content-disposition"): part for part in message.iter_parts()}
-                    content = parts["file"].get_payload(decode=True)
+                    content, filename, purpose = self.upload(raw)
                     for line in content.decode().splitlines():  # the real service validates every line too
                         roles = [message["role"] for message in json.loads(line)["messages"]]
                         if roles[-1] != "assistant":
-                            self._json(400, {"error": {"message": "last message must be the assistant's"}})
+                            self.reply(400, {"error": {"message": "last message must be the assistant's"}})
                             return
                     file_id = f"file-{uuid.uuid4().hex[:10]}"
                     standin.files[file_id] = content
-                    self._json(200, {"id": file_id, "object": "file", "bytes": len(content), "created_at": int(time.time()), "filename": parts["file"].get_filename(), "purpose": parts["purpose"].get_content().strip(), "status": "processed"})
+                    self.reply(200, {"id": file_id, "object": "file", "bytes": len(content), "created_at": int(time.time()), "filename": filename, "purpose": purpose, "status": "processed"})
                 elif self.path == "/v1/fine_tuning/jobs":
                     request = json.loads(raw)
                     if request["training_file"] not in standin.files:
-                        self._json(400, {"error": {"message": "unknown training file"}})
+                        self.reply(400, {"error": {"message": "unknown training file"}})
                         return
                     job_id = f"ftjob-{uuid.uuid4().hex[:10]}"
                     standin.jobs[job_id] = {"id": job_id, "object": "fine_tuning.job", "model": request["model"], "training_file": request["training_file"], "validation_file": request.get("validation_file"), "status": "validating_files", "fine_tuned_model": None, "created_at": int(time.time()), "hyperparameters": request.get("hyperparameters", {}), "organization_id": "org", "result_files": [], "seed": 0, "trained_tokens": None, "error": None, "finished_at": None}
                     standin.polls[job_id] = 0
-                    self._json(200, standin.jobs[job_id])
+                    self.reply(200, standin.jobs[job_id])
                 else:
-                    self._json(404, {"error": {"message": self.path}})
+                    self.reply(404, {"error": {"message": self.path}})
 
             def do_GET(self) -> None:
                 parts = self.path.strip("/").split("/")
@@ -80,8 +56,8 @@ class OpenAIStandIn:
                         job.update(status="succeeded", fine_tuned_model=f"ft:{job['model']}:pricer:{job['id'][-6:]}", finished_at=int(time.time()))
                     else:
                         job["status"] = "running"
-                    self._json(200, job)
+                    self.reply(200, job)
                 else:
-                    self._json(404, {"error": {"message": self.path}})
+                    self.reply(404, {"error": {"message": self.path}})
 
         return Handler
