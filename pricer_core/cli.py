@@ -47,7 +47,8 @@ def _fail(message: str) -> None:
 @click.option("--set", "settings", multiple=True, help=SET_HELP)
 @click.option("--no-cache", is_flag=True, help="Refit every predictor instead of reusing cached fits.")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False), help="Where fitted models are cached. Default: $PRICER_CACHE or ~/.cache/pricer.")
-def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir) -> None:
+@click.option("--png", is_flag=True, help="Also write leaderboard.png (needs Chromium).")
+def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir, png) -> None:
     """Fit every selected predictor and compare them all on the same test items."""
     from .bench import leaderboard_lines, run_bench
     from .readers import DataError
@@ -71,6 +72,13 @@ def bench_command(data, test_file, size, predictors, out, workers, settings, no_
     for line in leaderboard_lines(results):
         click.echo(line)
     click.echo(f"\nwrote {Path(out) / 'results.json'}, predictions.jsonl and report.html")
+    if png:
+        from .report import screenshot
+
+        try:
+            click.echo(f"wrote {screenshot(Path(out) / 'report.html', Path(out) / 'leaderboard.png')}")
+        except RuntimeError as error:
+            click.echo(f"no PNG: {error}", err=True)
 
 
 class PluginCommands(click.Group):

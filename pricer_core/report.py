@@ -149,3 +149,34 @@ def write_report(
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(page, encoding="utf-8")
     temporary.replace(path)
+
+
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+def find_chromium() -> str | None:
+    import shutil
+
+    return next((path for path in map(shutil.which, CHROMIUM_NAMES) if path), None)
+
+
+def screenshot(html_path: str | Path, png_path: str | Path, width: int = 1200, height: int = 900) -> Path:
+    """PNG of the top of the report (the leaderboard chart) through headless Chromium, offline."""
+    import subprocess
+    import tempfile
+
+    browser = find_chromium()
+    if browser is None:
+        raise RuntimeError("PNG export needs Chromium (Debian: apt-get install chromium)")
+    png_path = Path(png_path).resolve()
+    with tempfile.TemporaryDirectory() as profile:
+        command = [
+            browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+            f"--user-data-dir={profile}", f"--window-size={width},{height}", "--virtual-time-budget=10000",
+            f"--screenshot={png_path}", Path(html_path).resolve().as_uri(),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    if result.returncode != 0 or not png_path.exists():
+        raise RuntimeError(f"Chromium could not take the screenshot: {(result.stderr.strip().splitlines() or ['no output'])[-1]}")
+    return png_path
