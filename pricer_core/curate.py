@@ -1,8 +1,9 @@
 """Clean raw Amazon Reviews 2023 metadata at scale and build the seed's lite/full datasets.
 
-Rows stream from local jsonl(.gz)/parquet files or the McAuley-Lab hub repo into `datasets`,
-are cleaned in batches of 1000 across all cores (`Dataset.map(num_proc=...)`), and land as Arrow
-on disk, so memory stays flat whatever the number of rows. Every dropped row is counted by reason;
+Local jsonl(.gz) files are read once in this process (rows without a price are counted without
+being parsed), the rest is cleaned in batches of 1000 across a pool of all cores, and kept Items
+are written straight to an Arrow file: memory stays flat whatever the number of rows. Parquet
+files and the McAuley-Lab hub repo go through `datasets` and its parallel `map`. Every dropped row is counted by reason;
 a malformed line is reported with its file and line number and the run goes on.
 """
 
@@ -46,22 +47,63 @@ def run_report() -> ReadReport:
     return ReadReport(path="", format="raw")
 
 
-def _line_records(paths: list[str], stamps: list[tuple[int, int]]) -> Iterator[dict[str, Any]]:
-    """Raw lines with their provenance; parsing happens in the parallel map, not here.
-
-    `stamps` (size, mtime) are unused here but part of the datasets cache key: a changed file is re-read.
-    """
+def _line_batches(paths: list[str], report: ReadReport) -> Iterator[dict[str, list[Any]]]:
+    """Batches of the raw lines that need parsing. Rows without a price (most of them) are counted
+    here, in the reading process, and never cross to a worker."""
+    batch: dict[str, list[Any]] = {"line": [], "source": [], "path": [], "line_number": []}
     for path in paths:
         source = source_name(path)
         with open_text(path) as handle:
             for line_number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue
-                # Rows without a price (most of them) are counted here; only the rest are parsed.
+                report.rows += 1
                 if has_null_price(line):
-                    yield {"line": None, "source": source, "path": str(path), "line_number": line_number}
-                else:
-                    yield {"line": line, "source": source, "path": str(path), "line_number": line_number}
+                    report.dropped[NO_PRICE] += 1
+                    continue
+                for key, value in (("line", line), ("source", source), ("path", path), ("line_number", line_number)):
+                    batch[key].append(value)
+                if len(batch["line"]) == BATCH_ROWS:
+                    yield batch
+                    batch = {key: [] for key in batch}
+    if batch["line"]:
+        yield batch
+
+
+def _clean_json_lines(paths: list[str], workers: int, cache_dir: str | None, report: ReadReport):
+    """Read in this process, clean across a pool, write kept Items straight to an Arrow file."""
+    import multiprocessing
+    import tempfile
+    import uuid
+
+    from datasets import Dataset
+    from datasets.arrow_writer import ArrowWriter
+
+    from .hub import item_features
+
+    folder = Path(cache_dir or tempfile.mkdtemp(prefix="pricer-curate-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    arrow_path = folder / f"cleaned-{uuid.uuid4().hex[:12]}.arrow"
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    try:
+        batches = _line_batches(paths, report)
+        results = pool.imap(clean_line_batch, batches) if pool else map(clean_line_batch, batches)
+        with ArrowWriter(features=item_features(), path=str(arrow_path)) as writer:
+            for out in results:
+                keep = [position for position, reason in enumerate(out["reason"]) if reason is None]
+                for position, reason in enumerate(out["reason"]):
+                    if reason is not None:
+                        report.dropped[reason] += 1
+                        if out["problem"][position]:
+                            report.problems.append(out["problem"][position])
+                report.kept += len(keep)
+                writer.write_batch({column: [out[column][position] for position in keep] for column in ITEM_COLUMNS})
+            writer.finalize()
+    finally:
+        if pool:
+            pool.close()
+            pool.join()
+    return Dataset.from_file(str(arrow_path))
 
 
 def clean_line_batch(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
@@ -71,9 +113,6 @@ def clean_line_batch(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
     for line, source, path, line_number in zip(batch["line"], batch["source"], batch["path"], batch["line_number"]):
         reason = problem = None
         item = None
-        if line is None:
-            _append(out, None, NO_PRICE, None)
-            continue
         try:
             row = _loads(line)
             if not isinstance(row, dict):
@@ -108,11 +147,6 @@ def _append(out: dict[str, list[Any]], item, reason: str | None, problem: str | 
     out["problem"].append(problem)
 
 
-def _stamp(path: str) -> tuple[int, int]:
-    status = os.stat(path)
-    return status.st_size, status.st_mtime_ns
-
-
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
@@ -127,14 +161,13 @@ def clean_files(paths: list[str | Path], workers: int | None = None, cache_dir: 
     report = run_report()
     workers = workers or default_workers()
     if json_paths:
-        lines = Dataset.from_generator(_line_records, gen_kwargs={"paths": json_paths, "stamps": [_stamp(path) for path in json_paths]}, cache_dir=cache_dir)
-        parts.append(lines.map(clean_line_batch, batched=True, batch_size=BATCH_ROWS, num_proc=_procs(workers, len(lines)), remove_columns=lines.column_names, desc="cleaning"))
+        parts.append(_clean_json_lines(json_paths, workers, cache_dir, report))
     for path in paths:
         if path.endswith(".parquet"):
             raw = Dataset.from_parquet(path, cache_dir=cache_dir)
-            parts.append(raw.map(clean_row_batch, batched=True, batch_size=BATCH_ROWS, num_proc=_procs(workers, len(raw)), remove_columns=raw.column_names, fn_kwargs={"source": source_name(path)}, desc="cleaning"))
-    cleaned = concatenate_datasets(parts) if len(parts) > 1 else parts[0]
-    return _split_kept(cleaned, report)
+            cleaned = raw.map(clean_row_batch, batched=True, batch_size=BATCH_ROWS, num_proc=_procs(workers, len(raw)), remove_columns=raw.column_names, fn_kwargs={"source": source_name(path)}, desc="cleaning")
+            parts.append(_split_kept(cleaned, report)[0])
+    return (concatenate_datasets(parts) if len(parts) > 1 else parts[0]), report
 
 
 def clean_hub_category(category: str, workers: int | None = None, repo: str = HUB_REPO):

@@ -10,11 +10,11 @@ from .splits import SPLIT_NAMES, Splits
 ITEM_FIELDS = tuple(Item.model_fields)
 
 
-def to_dataset_dict(train: list[Item], validation: list[Item], test: list[Item]):
-    """Columns in Item field order; None stays None (Arrow nulls)."""
-    from datasets import Dataset, DatasetDict, Features, Value
+def item_features():
+    """The Arrow schema of an Item: one column per field, None as null."""
+    from datasets import Features, Value
 
-    features = Features(
+    return Features(
         {
             "id": Value("string"),
             "title": Value("string"),
@@ -26,6 +26,13 @@ def to_dataset_dict(train: list[Item], validation: list[Item], test: list[Item])
             "source": Value("string"),
         }
     )
+
+
+def to_dataset_dict(train: list[Item], validation: list[Item], test: list[Item]):
+    """Columns in Item field order; None stays None (Arrow nulls)."""
+    from datasets import Dataset, DatasetDict
+
+    features = item_features()
 
     def dataset(items: list[Item]):
         columns = {name: [getattr(item, name) for item in items] for name in ITEM_FIELDS}

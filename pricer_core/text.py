@@ -11,7 +11,6 @@ _QUESTION_HEADERS = (
     "What does this cost to the nearest dollar?",
     "How much does this cost?",
 )
-_WHITESPACE = re.compile(r"\s+")
 
 
 def normalise_title(title: str) -> str:
@@ -40,4 +39,5 @@ def strip_scaffolding(prompt: str) -> str:
 
 
 def collapse_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+    """Runs of whitespace to one space, trimmed (str.split is several times faster than a regex here)."""
+    return " ".join(text.split())
