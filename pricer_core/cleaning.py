@@ -108,15 +108,18 @@ def build_full_text(title: str, description: str, features: str, details: dict[s
 
 
 _NULL_PRICES = ('"price": null,', '"price": null}', '"price":null,', '"price":null}')
+_NULL_PRICES_BYTES = tuple(pattern.encode() for pattern in _NULL_PRICES)
 
 
-def has_null_price(line: str) -> bool:
+def has_null_price(line: str | bytes) -> bool:
     """True when a raw JSON line certainly has no price, decided without parsing it.
 
     Exact: in JSON text `"price"` can only be a key or a whole string value, so with a single
     occurrence that is followed by null, either the top-level price is null or it is absent (the key
     was nested); `clean_raw_row` says "no price" in both cases. Plain substring tests run in C.
     """
+    if isinstance(line, bytes):
+        return line.count(b'"price"') == 1 and any(pattern in line for pattern in _NULL_PRICES_BYTES)
     return line.count('"price"') == 1 and any(pattern in line for pattern in _NULL_PRICES)
 
 

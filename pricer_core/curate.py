@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .cleaning import NO_PRICE, DroppedRow, clean_raw_row, has_null_price
-from .readers import BAD_JSON, ReadReport, open_text, source_name
+from .readers import BAD_JSON, ReadReport, open_binary, source_name
 from .text import normalise_title
 
 HUB_REPO = "McAuley-Lab/Amazon-Reviews-2023"
@@ -53,7 +53,8 @@ def _line_batches(paths: list[str], report: ReadReport) -> Iterator[dict[str, li
     batch: dict[str, list[Any]] = {"line": [], "source": [], "path": [], "line_number": []}
     for path in paths:
         source = source_name(path)
-        with open_text(path) as handle:
+        # Bytes, not text: the price-less majority is never decoded; orjson/json parse bytes directly.
+        with open_binary(path) as handle:
             for line_number, line in enumerate(handle, start=1):
                 if not line.strip():
                     continue

@@ -69,11 +69,20 @@ def source_name(path: str | Path) -> str:
     return name
 
 
-def open_text(path: str | Path):
-    path = Path(path)
+def _is_gzip(path: Path) -> bool:
     with open(path, "rb") as probe:
-        gzipped = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt", encoding="utf-8") if gzipped else open(path, encoding="utf-8")
+        return probe.read(2) == b"\x1f\x8b"
+
+
+def open_text(path: str | Path):
+    """Plain or gzip JSON lines, told apart by content rather than by name."""
+    path = Path(path)
+    return gzip.open(path, "rt", encoding="utf-8") if _is_gzip(path) else open(path, encoding="utf-8")
+
+
+def open_binary(path: str | Path):
+    path = Path(path)
+    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
 
 
 def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
