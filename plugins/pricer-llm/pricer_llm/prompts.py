@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 
 from pricer_core.item import Item
@@ -47,16 +48,19 @@ def parse_price(reply: str | None) -> float | None:
     text = reply.strip()
     if text.startswith("{"):
         try:
-            value = json.loads(text).get("price")
-            if isinstance(value, (int, float)) and value >= 0:
-                return float(value)
-        except (json.JSONDecodeError, AttributeError):
-            pass
+            reply_object = json.loads(text)
+        except json.JSONDecodeError:
+            reply_object = None
+        if isinstance(reply_object, dict):
+            value = reply_object.get("price")
+            valid = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < math.inf
+            return float(value) if valid else None
     match = _NUMBER.search(text.replace("$", "").replace(",", ""))
     if not match:
         return None
     value = float(match.group(0))
-    return value if value >= 0 else None
+    # A model can write 1e400 or a 400-digit number: that is no price, not an infinite one.
+    return value if 0 <= value < math.inf else None
 
 
 def is_five_line_summary(text: str) -> bool:

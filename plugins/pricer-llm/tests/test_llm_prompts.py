@@ -6,7 +6,7 @@ from pricer_llm.prompts import PRICE_PROMPT, is_five_line_summary, parse_price, 
 
 @pytest.mark.parametrize(
     "reply, price",
-    [("$1,299.99", 1299.99), ("It costs about 45 dollars, maybe 50", 45.0), ('{"price": 19.5}', 19.5), ("no idea", None), ("", None), ("Price: $0.99.", 0.99)],
+    [("$1,299.99", 1299.99), ("It costs about 45 dollars, maybe 50", 45.0), ('{"price": 19.5}', 19.5), ("no idea", None), ("", None), ("Price: $0.99.", 0.99), ('{"price": 1e999}', None), ("9" * 400, None)],
 )
 def test_parse_price_takes_the_first_number(reply, price):
     assert parse_price(reply) == price
