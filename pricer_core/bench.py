@@ -225,7 +225,10 @@ def run_bench(
         if hasattr(predictor, "describe"):
             entry["details"] = predictor.describe()
         if not getattr(predictor, "per_item", False):
-            entry["interval"] = _conformal(predictor, splits.validation, evaluation.records)
+            try:
+                entry["interval"] = _conformal(predictor, splits.validation, evaluation.records)
+            except Exception as error:  # intervals are extra: their failure must not fail a scored predictor
+                entry["interval"] = {"error": _one_line(error)}
         low, high = entry["metrics"]["mae_ci95"]
         echo(f"  {name}: MAE ${entry['metrics']['mae']:.2f} [{low:.2f}, {high:.2f}]")
 
