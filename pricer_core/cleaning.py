@@ -133,13 +133,12 @@ def clean_raw_row(row: dict[str, Any], source: str, row_number: int) -> Item:
     full = build_full_text(title, join_field(row.get("description")), join_field(row.get("features")), details)
     if len(full) < MIN_FULL_CHARS:
         raise DroppedRow(TOO_SHORT)
-    item_weight = details.get("Item Weight")
     return Item(
         id=str(row.get("parent_asin") or stable_id(source, row_number)),
         title=title,
         category=str(row.get("main_category") or ""),
         price=price,
         full=full,
-        weight=weight_in_pounds(item_weight) if isinstance(item_weight, str) else None,
+        weight=weight_in_pounds(details.get("Item Weight")),
         source=source,
     )

@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .cleaning import MAX_PRICE, MIN_PRICE, NO_PRICE, NO_TITLE, OUT_OF_RANGE, TOO_SHORT, DroppedRow
+from .cleaning import NO_TITLE, TOO_SHORT, DroppedRow
 from .cleaning import clean_raw_row, parse_details, parse_price
 from .item import FULL_TEXT_LIMIT, Item, stable_id
 from .text import collapse_whitespace, strip_scaffolding
@@ -111,39 +111,29 @@ def detect_format(row: dict[str, Any]) -> Format:
     raise ValueError(f"unknown row format with fields {sorted(row)[:8]}")
 
 
-def _check_price(price: Any) -> float:
-    if price is None:
-        raise DroppedRow(NO_PRICE)
-    value = parse_price(price)
-    if not MIN_PRICE <= value <= MAX_PRICE:
-        raise DroppedRow(OUT_OF_RANGE)
-    return value
-
-
 def course_row_to_item(row: dict[str, Any], source: str, row_number: int) -> Item:
     """A 2024 course item: the prompt minus its question and answer is the text."""
     title = collapse_whitespace(str(row.get("title") or ""))
     if not title:
         raise DroppedRow(NO_TITLE)
-    price = _check_price(row.get("price"))
+    price = parse_price(row.get("price"))
     full = strip_scaffolding(str(row.get("prompt") or ""))[:FULL_TEXT_LIMIT]
     if len(full) < MIN_TEXT_CHARS:
         raise DroppedRow(TOO_SHORT)
-    weight = parse_details(row.get("details")).get("Item Weight")
     return Item(
         id=stable_id(source, row_number),
         title=title,
         category=str(row.get("category") or ""),
         price=price,
         full=full,
-        weight=weight_in_pounds(weight) if isinstance(weight, str) else None,
+        weight=weight_in_pounds(parse_details(row.get("details")).get("Item Weight")),
         source=source,
     )
 
 
 def finetune_row_to_item(row: dict[str, Any], source: str, row_number: int) -> Item:
     """Fine-tuning text in any of its four prompt styles: instructions stripped, fields parsed."""
-    price = _check_price(row.get("price"))
+    price = parse_price(row.get("price"))
     body = strip_scaffolding(str(row.get("text") or ""))
     lines = [line.strip() for line in body.splitlines()]
     lines = [line for line in lines if line and not _INSTRUCTION_LINE.match(line)]

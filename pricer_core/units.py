@@ -26,7 +26,7 @@ _POUNDS_PER_UNIT = {
 _AMOUNT_AND_UNIT = re.compile(r"^\s*([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s+(.+?)\s*$")
 
 
-def weight_in_pounds(text: str | None) -> float | None:
+def weight_in_pounds(text: object) -> float | None:
     """"<amount> <unit>" to pounds; None for an unknown unit or a number that does not parse."""
     if not text or not isinstance(text, str):
         return None
