@@ -47,6 +47,8 @@ class Ensemble(Predictor):
     cacheable = False  # fitting is only the weights; members may change between runs
 
     def __init__(self, members: list[str] | None = None, max_members: int = 2, max_validation: int = 400, min_source_rows: int = 100):
+        if max_members < 2:
+            raise ValueError(f"ensemble: max_members must be at least 2, got {max_members}")
         self.members = list(members) if members else None
         self.max_members = max_members
         self.max_validation = max_validation
@@ -96,10 +98,11 @@ class Ensemble(Predictor):
             scored = scored[: self.max_validation]  # each LLM call costs time or money
         blind = [item.model_copy(update={"price": None}) for item in scored]
         predictions = {name: pool[name].predict(blind) for name in chosen}
-        truth = np.log1p([item.price for item in scored])
+        prices = np.asarray([item.price for item in scored])
+        truth = np.log1p(prices)
         for name, values in predictions.items():
-            self.validation_scores[name] = float(np.mean(np.abs(np.expm1(np.log1p(values)) - np.expm1(truth))))
-        if not self.members and len(chosen) > self.max_members and not all(name in pool for name in PREFERRED_MEMBERS):
+            self.validation_scores[name] = float(np.mean(np.abs(np.asarray(values) - prices)))
+        if not self.members and len(chosen) > self.max_members:
             chosen = sorted(chosen, key=self.validation_scores.get)[: self.max_members]
         matrix = _log_matrix([predictions[name] for name in chosen])
         self._predictors = {name: pool[name] for name in chosen}
@@ -112,7 +115,7 @@ class Ensemble(Predictor):
             if rows.sum() >= self.min_source_rows:
                 self.source_weights[source] = _fit_weights(matrix[rows], truth[rows], chosen)
         blended = self._blend(matrix, list(sources))
-        self.validation_scores["ensemble"] = float(np.mean(np.abs(np.expm1(blended) - np.expm1(truth))))
+        self.validation_scores["ensemble"] = float(np.mean(np.abs(np.expm1(blended) - prices)))
         self.validation_rmsle = {"ensemble": float(np.sqrt(np.mean((blended - truth) ** 2)))}
         for position, name in enumerate(chosen):
             self.validation_rmsle[name] = float(np.sqrt(np.mean((matrix[:, position] - truth) ** 2)))
