@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from .item import FULL_TEXT_LIMIT, Item, stable_id
@@ -22,9 +23,10 @@ DROPPED_DETAIL_KEYS = frozenset(
     {"Part Number", "Best Sellers Rank", "Batteries Included?", "Batteries Required?", "Item model number"}
 )
 
-_PART_NUMBER_CANDIDATE = re.compile(r"\b[A-Z0-9]{7,}\b")
-_HAS_CAPITAL = re.compile(r"[A-Z]")
-_HAS_DIGIT = re.compile(r"[0-9]")
+# A whole token of 7+ capitals/digits. Written to start with a character class (the word-boundary
+# test comes as a lookbehind after it) so the regex engine scans only at capitals and digits:
+# ~3x faster than the equivalent r"\b[A-Z0-9]{7,}\b" on typical product text.
+_PART_NUMBER_CANDIDATE = re.compile(r"[A-Z0-9](?<!\w[A-Z0-9])[A-Z0-9]{6,}(?!\w)")
 _SPACES = re.compile(r"[ \t]{2,}")
 
 # Drop reasons, shared with readers so reports use one vocabulary.
@@ -93,52 +95,63 @@ def join_field(value: Any) -> str:
 
 def remove_part_numbers(text: str) -> str:
     """Drop tokens of 7+ capitals/digits holding a capital and a digit, judged within the token."""
+    text = _PART_NUMBER_CANDIDATE.sub(_drop_if_mixed, text)
+    return _SPACES.sub(" ", text) if "  " in text or "\t" in text else text  # the test is ~10x cheaper
 
-    def keep_or_drop(match: re.Match[str]) -> str:
-        token = match.group(0)
-        return "" if _HAS_CAPITAL.search(token) and _HAS_DIGIT.search(token) else token
 
-    return _SPACES.sub(" ", _PART_NUMBER_CANDIDATE.sub(keep_or_drop, text))
+def _drop_if_mixed(match: re.Match[str]) -> str:
+    # The token holds only capitals and digits: it mixes both unless it is all digits or all letters.
+    token = match.group(0)
+    return token if token.isdigit() or token.isalpha() else ""
+
+
+def join_full_text(title: str, description: str, features: str, details: dict[str, Any]) -> str:
+    """Title, description, features and compact details JSON, one per line, before scrubbing."""
+    details_json = json.dumps(details, separators=(",", ":"), ensure_ascii=False) if details else ""
+    return "\n".join(part for part in (title, description, features, details_json) if part)
 
 
 def build_full_text(title: str, description: str, features: str, details: dict[str, Any]) -> str:
-    details_json = json.dumps(details, separators=(",", ":"), ensure_ascii=False) if details else ""
-    parts = [part for part in (title, description, features, details_json) if part]
-    return remove_part_numbers("\n".join(parts))[:FULL_TEXT_LIMIT]
+    return remove_part_numbers(join_full_text(title, description, features, details))[:FULL_TEXT_LIMIT]
 
 
-_NULL_PRICES = ('"price": null,', '"price": null}', '"price":null,', '"price":null}')
-_NULL_PRICES_BYTES = tuple(pattern.encode() for pattern in _NULL_PRICES)
+def clean_raw_fields(row: Mapping[str, Any], source: str, row_number: int | None) -> dict[str, Any]:
+    """Apply every rule and return the Item's fields; raises DroppedRow with the reason.
 
-
-def has_null_price(line: str | bytes) -> bool:
-    """True when a raw JSON line certainly has no price, decided without parsing it.
-
-    Exact: in JSON text `"price"` can only be a key or a whole string value, so with a single
-    occurrence that is followed by null, either the top-level price is null or it is absent (the key
-    was nested); `clean_raw_row` says "no price" in both cases. Plain substring tests run in C.
+    Curation writes these straight to Arrow: every value is already what `Item` would validate
+    (price in range, text within its cap, finite weight), so a million pydantic objects are skipped.
+    A row without an ASIN gets its id from its row number; with `row_number=None` the id is left
+    None for the caller, who learns the number later, to fill in.
     """
-    if isinstance(line, bytes):
-        return line.count(b'"price"') == 1 and any(pattern in line for pattern in _NULL_PRICES_BYTES)
-    return line.count('"price"') == 1 and any(pattern in line for pattern in _NULL_PRICES)
-
-
-def clean_raw_row(row: dict[str, Any], source: str, row_number: int) -> Item:
-    """Apply every rule; raises DroppedRow with the reason when the row is not usable."""
-    price = parse_price(row.get("price"))  # first: most raw rows have none, and the fast path relies on it
+    price = parse_price(row.get("price"))  # first: most raw rows have none
     title = collapse_whitespace(str(row.get("title") or ""))
     if not title:
         raise DroppedRow(NO_TITLE)
     details = parse_details(row.get("details"))
-    full = build_full_text(title, join_field(row.get("description")), join_field(row.get("features")), details)
+    joined = join_full_text(title, join_field(row.get("description")), join_field(row.get("features")), details)
+    if len(joined) < MIN_FULL_CHARS:  # scrubbing only shortens: a third of priced rows end here, unscrubbed
+        raise DroppedRow(TOO_SHORT)
+    full = remove_part_numbers(joined)[:FULL_TEXT_LIMIT]
     if len(full) < MIN_FULL_CHARS:
         raise DroppedRow(TOO_SHORT)
-    return Item(
-        id=str(row.get("parent_asin") or stable_id(source, row_number)),
-        title=title,
-        category=str(row.get("main_category") or ""),
-        price=price,
-        full=full,
-        weight=weight_in_pounds(details.get("Item Weight")),
-        source=source,
-    )
+    return {
+        "id": _row_id(row.get("parent_asin"), source, row_number),
+        "title": title,
+        "category": str(row.get("main_category") or ""),
+        "price": price,
+        "full": full,
+        "weight": weight_in_pounds(details.get("Item Weight")),
+        "summary": None,
+        "source": source,
+    }
+
+
+def _row_id(asin: Any, source: str, row_number: int | None) -> str | None:
+    if asin:
+        return str(asin)
+    return None if row_number is None else stable_id(source, row_number)
+
+
+def clean_raw_row(row: Mapping[str, Any], source: str, row_number: int) -> Item:
+    """One raw row as a validated Item; raises DroppedRow with the reason when it is not usable."""
+    return Item(**clean_raw_fields(row, source, row_number))

@@ -1,22 +1,29 @@
 """Clean raw Amazon Reviews 2023 metadata at scale and build the seed's lite/full datasets.
 
-Local jsonl(.gz) files are read once in this process (rows without a price are counted without
-being parsed), the rest is cleaned in batches of 1000 across a pool of all cores, and kept Items
-are written straight to an Arrow file: memory stays flat whatever the number of rows. Parquet
-files and the McAuley-Lab hub repo go through `datasets` and its parallel `map`. Every dropped row is counted by reason;
-a malformed line is reported with its file and line number and the run goes on.
+Local jsonl(.gz) files are read as blocks of whole lines (a few MB each); a pool of all cores
+splits them, skips the rows without a price unparsed, parses the rest lazily, cleans them and
+returns the kept Items as Arrow tables, which this process appends to one Arrow file on disk:
+memory stays flat whatever the number of rows. Parquet files and the McAuley-Lab hub repo go
+through `datasets` and its parallel `map`. Every dropped row is counted by reason; a malformed line
+is reported with its file and line number and the run goes on.
 """
 
 from __future__ import annotations
 
-import json
 import os
+from collections import Counter, deque
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .cleaning import NO_PRICE, DroppedRow, clean_raw_row, has_null_price
-from .readers import BAD_JSON, ReadReport, open_binary, source_name
+from .block_ring import BlockRing, SlotRef
+from .cleaning import NO_PRICE, DroppedRow, clean_raw_fields
+from .item import stable_id
+from .line_blocks import BLOCK_BYTES, LineBlock, open_binary, read_blocks
+from .raw_json import RawRowParser, has_null_price
+from .readers import BAD_JSON, ReadReport, source_name
 from .text import normalise_title
 
 HUB_REPO = "McAuley-Lab/Amazon-Reviews-2023"
@@ -34,125 +41,211 @@ SEED_CATEGORIES = (
 CATEGORY_FACTORS = {"Tools_and_Home_Improvement": 0.5, "Automotive": 0.05}
 ITEM_COLUMNS = ("id", "title", "category", "price", "full", "weight", "summary", "source")
 
-try:  # orjson parses ~3x faster; the standard library is the fallback
-    import orjson
-
-    _loads = orjson.loads
-except ImportError:  # pragma: no cover - depends on the environment
-    _loads = json.loads
-
 
 def run_report() -> ReadReport:
     """Counts for a whole curation run: the readers' report, summed over many files."""
     return ReadReport(path="", format="raw")
 
 
-def _line_batches(paths: list[str], report: ReadReport) -> Iterator[dict[str, list[Any]]]:
-    """Batches of the raw lines that need parsing. Rows without a price (most of them) are counted
-    here, in the reading process, and never cross to a worker."""
-    batch: dict[str, list[Any]] = {"line": [], "source": [], "path": [], "line_number": []}
+@dataclass
+class CleanedBlock:
+    """What one block of raw lines became. Lines and rows are counted from the block's start until
+    `numbered` makes them the file's, in the process that knows where the block starts."""
+
+    path: str
+    newlines: int = 0
+    rows: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    problems: list[tuple[int, str]] = field(default_factory=list)  # (line offset, what is wrong)
+    unnumbered: list[tuple[int, int]] = field(default_factory=list)  # (table row, data row in block): no ASIN
+    items: Any = None  # pyarrow.Table in Item column order
+
+    def numbered(self, first_line: int, first_row: int) -> tuple[list[str], Any]:
+        """(problems as "file:line: ..." lines, items whose ids come from their data row filled in).
+
+        Rows are numbered as `read_items` numbers them (from 0, blank lines skipped), so an item
+        without an ASIN gets the same id whichever way its file is read."""
+        problems = [f"{self.path}:{first_line + offset}: {text}" for offset, text in self.problems]
+        if not self.unnumbered:
+            return problems, self.items
+        import pyarrow as pa
+
+        ids = self.items.column("id").to_pylist()
+        for table_row, data_row in self.unnumbered:
+            ids[table_row] = stable_id(source_name(self.path), first_row + data_row)
+        return problems, self.items.set_column(0, "id", pa.array(ids, pa.string()))
+
+
+@lru_cache(maxsize=1)
+def _item_schema():
+    from .hub import item_features
+
+    return item_features().arrow_schema
+
+
+@dataclass(frozen=True)
+class SharedLineBlock:
+    """A block whose bytes wait in the worker ring: only this crosses the pipe."""
+
+    path: str
+    ref: SlotRef
+
+
+_parser: RawRowParser | None = None
+_ring: BlockRing | None = None  # set before the pool forks; workers inherit it
+
+
+def clean_block(block: LineBlock | SharedLineBlock) -> CleanedBlock:
+    """Raw JSON lines → kept Items (an Arrow table) and the count of every dropped row by reason."""
+    import pyarrow as pa
+
+    global _parser
+    if _parser is None:
+        _parser = RawRowParser()
+    parse = _parser.parse
+    lines = (block.data if isinstance(block, LineBlock) else _ring.read(block.ref)).split(b"\n")
+    source = source_name(block.path)
+    result = CleanedBlock(block.path, newlines=len(lines) - 1)
+    columns: dict[str, list[Any]] = {column: [] for column in ITEM_COLUMNS}
+    no_price = 0
+    for offset, line in enumerate(lines):
+        if has_null_price(line):
+            no_price += 1
+            continue
+        if not line.strip():
+            continue
+        result.rows += 1
+        try:
+            fields = clean_raw_fields(parse(line), source, None)
+        except DroppedRow as dropped:
+            result.dropped[dropped.reason] += 1
+            continue
+        except ValueError as error:  # bad JSON, bad UTF-8, not an object
+            result.dropped[BAD_JSON] += 1
+            result.problems.append((offset, f"{BAD_JSON} ({str(error).splitlines()[0][:80]})"))
+            continue
+        if fields["id"] is None:
+            result.unnumbered.append((len(columns["id"]), result.rows + no_price - 1))
+        for column in ITEM_COLUMNS:
+            columns[column].append(fields[column])
+    if no_price:
+        result.rows += no_price
+        result.dropped[NO_PRICE] += no_price
+    result.items = pa.Table.from_pydict(columns, schema=_item_schema())
+    return result
+
+
+def _ring_tasks(paths: list[str], ring: BlockRing) -> Iterator[LineBlock | SharedLineBlock]:
+    """Blocks read straight into the ring; a line longer than a slot goes alone, through the pipe.
+    The caller makes sure a slot is free before asking for the next block."""
     for path in paths:
-        source = source_name(path)
-        # Bytes, not text: the price-less majority is never decoded; orjson/json parse bytes directly.
+        carry = b""
+        at_end = False
         with open_binary(path) as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                report.rows += 1
-                if has_null_price(line):
-                    report.dropped[NO_PRICE] += 1
-                    continue
-                for key, value in (("line", line), ("source", source), ("path", path), ("line_number", line_number)):
-                    batch[key].append(value)
-                if len(batch["line"]) == BATCH_ROWS:
-                    yield batch
-                    batch = {key: [] for key in batch}
-    if batch["line"]:
-        yield batch
+            while not at_end:
+                ref, carry, at_end = ring.fill(handle, carry)
+                if ref is not None:
+                    yield SharedLineBlock(path, ref)
+                elif carry:
+                    yield LineBlock(path, carry + handle.readline())
+                    carry = b""
 
 
-def _clean_json_lines(paths: list[str], workers: int, cache_dir: str | None, report: ReadReport):
-    """Read in this process, clean across a pool, write kept Items straight to an Arrow file."""
+def _cleaned_in_order(paths: list[str], workers: int) -> Iterator[CleanedBlock]:
+    """Cleaned blocks in file order (dedupe keeps the first occurrence). With workers, blocks go out
+    through the shared ring while earlier results come back; the ring's size bounds the memory."""
     import multiprocessing
+
+    if workers <= 1:
+        for path in paths:
+            yield from map(clean_block, read_blocks(path, BLOCK_BYTES))
+        return
+    global _ring
+    slots = 2 * workers + 2
+    _ring = ring = BlockRing(slots, BLOCK_BYTES)
+    _item_schema()  # built before forking, so workers inherit it
+    pool = multiprocessing.get_context("fork").Pool(workers)
+    pending: deque[tuple[Any, int | None]] = deque()
+    try:
+        tasks = _ring_tasks(paths, ring)
+        while True:
+            while pending and (len(pending) >= slots or not ring.has_free_slot() or pending[0][0].ready()):
+                yield _collect(pending.popleft(), ring)
+            task = next(tasks, None)
+            if task is None:
+                break
+            slot = task.ref.slot if isinstance(task, SharedLineBlock) else None
+            pending.append((pool.apply_async(clean_block, (task,)), slot))
+        while pending:
+            yield _collect(pending.popleft(), ring)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        _ring = None
+        ring.close()
+
+
+def _collect(entry: tuple[Any, int | None], ring: BlockRing) -> CleanedBlock:
+    result, slot = entry
+    cleaned = result.get()
+    if slot is not None:
+        ring.release(slot)
+    return cleaned
+
+
+def _clean_json_lines(paths: list[str], workers: int, cache_dir: str | None, report: ReadReport, progress: bool):
+    """Clean across a pool and append the kept Items to one Arrow file, in file order."""
     import tempfile
     import uuid
 
     from datasets import Dataset
     from datasets.arrow_writer import ArrowWriter
+    from tqdm.auto import tqdm
 
     from .hub import item_features
 
     folder = Path(cache_dir or tempfile.mkdtemp(prefix="pricer-curate-"))
     folder.mkdir(parents=True, exist_ok=True)
     arrow_path = folder / f"cleaned-{uuid.uuid4().hex[:12]}.arrow"
-    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
-    try:
-        batches = _line_batches(paths, report)
-        results = pool.imap(clean_line_batch, batches) if pool else map(clean_line_batch, batches)
-        with ArrowWriter(features=item_features(), path=str(arrow_path)) as writer:
-            for out in results:
-                keep = [position for position, reason in enumerate(out["reason"]) if reason is None]
-                for position, reason in enumerate(out["reason"]):
-                    if reason is not None:
-                        report.dropped[reason] += 1
-                        if out["problem"][position]:
-                            report.problems.append(out["problem"][position])
-                report.kept += len(keep)
-                writer.write_batch({column: [out[column][position] for position in keep] for column in ITEM_COLUMNS})
-            writer.finalize()
-    finally:
-        if pool:
-            pool.close()
-            pool.join()
+    with ArrowWriter(features=item_features(), path=str(arrow_path)) as writer, tqdm(desc="cleaning", unit=" rows", disable=not progress) as bar:
+        next_line, next_row = dict.fromkeys(paths, 1), dict.fromkeys(paths, 0)
+        for cleaned in _cleaned_in_order(paths, workers):
+            problems, items = cleaned.numbered(next_line[cleaned.path], next_row[cleaned.path])
+            next_line[cleaned.path] += cleaned.newlines
+            next_row[cleaned.path] += cleaned.rows
+            report.rows += cleaned.rows
+            report.dropped.update(cleaned.dropped)
+            report.problems.extend(problems)
+            report.kept += items.num_rows
+            if items.num_rows:
+                writer.write_table(items)
+            bar.update(cleaned.rows)
+        writer.finalize()
     return Dataset.from_file(str(arrow_path))
 
 
-def clean_line_batch(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
-    """One batch of raw JSON lines → Item columns, with a reason column for the dropped ones."""
-    out: dict[str, list[Any]] = {column: [] for column in ITEM_COLUMNS}
-    out["reason"], out["problem"] = [], []
-    for line, source, path, line_number in zip(batch["line"], batch["source"], batch["path"], batch["line_number"]):
-        reason = problem = None
-        item = None
-        try:
-            row = _loads(line)
-            if not isinstance(row, dict):
-                raise ValueError("not a JSON object")
-            item = clean_raw_row(row, source, line_number)
-        except DroppedRow as dropped:
-            reason = dropped.reason
-        except ValueError as error:  # json.JSONDecodeError and orjson.JSONDecodeError are ValueErrors
-            reason, problem = BAD_JSON, f"{path}:{line_number}: {BAD_JSON} ({str(error).splitlines()[0][:80]})"
-        _append(out, item, reason, problem)
-    return out
-
-
-def clean_row_batch(batch: dict[str, list[Any]], source: str) -> dict[str, list[Any]]:
-    """Same as clean_line_batch for rows `datasets` already parsed (hub files)."""
-    out: dict[str, list[Any]] = {column: [] for column in ITEM_COLUMNS}
-    out["reason"], out["problem"] = [], []
+def clean_row_batch(batch: dict[str, list[Any]], indices: list[int], source: str) -> dict[str, list[Any]]:
+    """Rows `datasets` already parsed (parquet, hub files) → Item columns plus a reason column."""
+    out: dict[str, list[Any]] = {column: [] for column in (*ITEM_COLUMNS, "reason")}
     columns = list(batch)
-    for position in range(len(batch[columns[0]]) if columns else 0):
+    for position, index in enumerate(indices):
         row = {column: batch[column][position] for column in columns}
         try:
-            _append(out, clean_raw_row(row, source, position), None, None)
+            fields, reason = clean_raw_fields(row, source, index), None
         except DroppedRow as dropped:
-            _append(out, None, dropped.reason, None)
+            fields, reason = dict.fromkeys(ITEM_COLUMNS), dropped.reason
+        for column in ITEM_COLUMNS:
+            out[column].append(fields[column])
+        out["reason"].append(reason)
     return out
-
-
-def _append(out: dict[str, list[Any]], item, reason: str | None, problem: str | None) -> None:
-    for column in ITEM_COLUMNS:
-        out[column].append(getattr(item, column) if item is not None else None)
-    out["reason"].append(reason)
-    out["problem"].append(problem)
 
 
 def default_workers() -> int:
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
-def clean_files(paths: list[str | Path], workers: int | None = None, cache_dir: str | None = None):
+def clean_files(paths: list[str | Path], workers: int | None = None, cache_dir: str | None = None, progress: bool = True):
     """(Dataset of cleaned items, ReadReport) from local raw files (jsonl, jsonl.gz or parquet)."""
     from datasets import Dataset, concatenate_datasets
 
@@ -162,11 +255,11 @@ def clean_files(paths: list[str | Path], workers: int | None = None, cache_dir: 
     report = run_report()
     workers = workers or default_workers()
     if json_paths:
-        parts.append(_clean_json_lines(json_paths, workers, cache_dir, report))
+        parts.append(_clean_json_lines(json_paths, workers, cache_dir, report, progress))
     for path in paths:
         if path.endswith(".parquet"):
             raw = Dataset.from_parquet(path, cache_dir=cache_dir)
-            cleaned = raw.map(clean_row_batch, batched=True, batch_size=BATCH_ROWS, num_proc=_procs(workers, len(raw)), remove_columns=raw.column_names, fn_kwargs={"source": source_name(path)}, desc="cleaning")
+            cleaned = raw.map(clean_row_batch, batched=True, batch_size=BATCH_ROWS, num_proc=_procs(workers, len(raw)), with_indices=True, remove_columns=raw.column_names, fn_kwargs={"source": source_name(path)}, desc="cleaning")
             parts.append(_split_kept(cleaned, report)[0])
     return (concatenate_datasets(parts) if len(parts) > 1 else parts[0]), report
 
@@ -176,7 +269,7 @@ def clean_hub_category(category: str, workers: int | None = None, repo: str = HU
     from datasets import load_dataset
 
     raw = load_dataset(repo, data_files=f"raw/meta_categories/meta_{category}.jsonl", split="train")
-    cleaned = raw.map(clean_row_batch, batched=True, batch_size=BATCH_ROWS, num_proc=_procs(workers or default_workers(), len(raw)), remove_columns=raw.column_names, fn_kwargs={"source": f"meta_{category}"}, desc=f"cleaning {category}")
+    cleaned = raw.map(clean_row_batch, batched=True, batch_size=BATCH_ROWS, num_proc=_procs(workers or default_workers(), len(raw)), with_indices=True, remove_columns=raw.column_names, fn_kwargs={"source": f"meta_{category}"}, desc=f"cleaning {category}")
     return _split_kept(cleaned, run_report())
 
 
@@ -190,25 +283,31 @@ def _split_kept(cleaned, report: ReadReport):
     report.rows += len(reasons)
     report.dropped.update(reason for reason in reasons if reason is not None)
     report.kept += sum(1 for reason in reasons if reason is None)
-    problems = cleaned.data.column("problem").drop_null().to_pylist()
-    report.problems.extend(problems)
     kept = cleaned.filter(lambda batch: [reason is None for reason in batch["reason"]], batched=True, batch_size=10_000, input_columns=None)
     return kept.select_columns(list(ITEM_COLUMNS)), report
 
 
-def dedupe(dataset):
-    """Drop repeated titles, then repeated full texts (normalised titles; first occurrence wins)."""
-    seen_titles: set[str] = set()
+def dedupe(dataset, batch_rows: int = 10_000):
+    """Drop repeated titles, then repeated full texts (normalised titles; first occurrence wins).
+
+    Reads the two columns a batch at a time and remembers 128-bit hashes, not texts: 800k rows
+    cost ~100 MB of sets instead of the ~3 GB their full texts would.
+    """
+    from xxhash import xxh3_128_intdigest  # a dependency of datasets
+
+    seen_titles: set[int] = set()
     seen_texts: set[int] = set()
     keep = []
-    for index, (title, full) in enumerate(zip(dataset["title"], dataset["full"])):
-        key = normalise_title(title)
-        text_key = hash(full)
-        if key in seen_titles or text_key in seen_texts:
-            continue
-        seen_titles.add(key)
-        seen_texts.add(text_key)
-        keep.append(index)
+    index = 0
+    for batch in dataset.select_columns(["title", "full"]).iter(batch_size=batch_rows):
+        for title, full in zip(batch["title"], batch["full"]):
+            title_key = xxh3_128_intdigest(normalise_title(title).encode())
+            text_key = xxh3_128_intdigest(full.encode())
+            if title_key not in seen_titles and text_key not in seen_texts:
+                seen_titles.add(title_key)
+                seen_texts.add(text_key)
+                keep.append(index)
+            index += 1
     return dataset.select(keep)
 
 

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from .cleaning import NO_TITLE, TOO_SHORT, DroppedRow
 from .cleaning import clean_raw_row, parse_details, parse_price
 from .item import FULL_TEXT_LIMIT, Item, stable_id
+from .line_blocks import is_gzip
 from .text import collapse_whitespace, strip_scaffolding
 from .units import weight_in_pounds
 
@@ -69,20 +70,9 @@ def source_name(path: str | Path) -> str:
     return name
 
 
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as probe:
-        return probe.read(2) == b"\x1f\x8b"
-
-
 def open_text(path: str | Path):
     """Plain or gzip JSON lines, told apart by content rather than by name."""
-    path = Path(path)
-    return gzip.open(path, "rt", encoding="utf-8") if _is_gzip(path) else open(path, encoding="utf-8")
-
-
-def open_binary(path: str | Path):
-    path = Path(path)
-    return gzip.open(path, "rb") if _is_gzip(path) else open(path, "rb")
+    return gzip.open(path, "rt", encoding="utf-8") if is_gzip(path) else open(path, encoding="utf-8")
 
 
 def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | str]]:

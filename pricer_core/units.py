@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _POUNDS_PER_UNIT = {
@@ -37,7 +38,7 @@ def weight_in_pounds(text: object) -> float | None:
     if factor is None:
         return None
     try:
-        amount = float(match.group(1).replace(",", ""))
+        pounds = float(match.group(1).replace(",", "")) * factor
     except ValueError:
         return None
-    return amount * factor
+    return pounds if math.isfinite(pounds) else None  # a 400-digit amount is inf, not a weight

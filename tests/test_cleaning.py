@@ -56,6 +56,38 @@ def test_part_numbers_judged_within_the_token():
         assert kept in text
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("AB12CD3", ""),
+        ("x AB12CD3,y", "x ,y"),
+        ("_AB12CD3 AB12CD3_ éAB12CD3 AB12CD3é", "_AB12CD3 AB12CD3_ éAB12CD3 AB12CD3é"),
+        ("(AB12CD3)\nZZ99ZZ99ZZ", "()\n"),
+        ("AB12CD3x 9AB12CD3", "AB12CD3x "),
+    ],
+)
+def test_part_number_token_edges(text, expected):
+    assert remove_part_numbers(text) == expected
+
+
+def test_part_number_rule_matches_the_plain_regex_on_random_text():
+    """The fast pattern must drop exactly what the plain `\\b[A-Z0-9]{7,}\\b` + in-token test drops."""
+    import random
+    import re
+
+    plain = re.compile(r"\b[A-Z0-9]{7,}\b")
+
+    def reference(text: str) -> str:
+        dropped = plain.sub(lambda m: "" if re.search("[A-Z]", m[0]) and re.search("[0-9]", m[0]) else m[0], text)
+        return re.sub(r"[ \t]{2,}", " ", dropped)
+
+    rng = random.Random(7)
+    alphabet = "AB12" * 6 + "xé_ -,.\n\t"
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+        assert remove_part_numbers(text) == reference(text), repr(text)
+
+
 def test_fields_are_joined_and_capped_at_3000():
     assert join_field(["a  b", "c\nd"]) == "a b c d"
     assert len(join_field(["x" * 5000])) == 3000
@@ -83,22 +115,3 @@ def test_599_characters_dropped_600_kept():
 def test_bad_weight_is_none_not_a_crash():
     item = clean_raw_row(raw_row(details={"Item Weight": "abc pounds"}), "s", 0)
     assert item.weight is None
-
-
-@pytest.mark.parametrize(
-    "line, expected",
-    [
-        ('{"title": "x", "price": null, "images": []}', True),
-        ('{"title": "x", "price":null}', True),
-        ('{"title": "x", "price": "12.00"}', False),
-        ('{"details": {"price": null}, "price": 3.5}', False),  # two price keys: parse to be sure
-        ('{"title": "x", "description": ["the price: null is fine"], "price": 3}', False),
-    ],
-)
-def test_null_price_fast_path_is_exact(line, expected):
-    from pricer_core.cleaning import has_null_price
-
-    assert has_null_price(line) is expected
-    if expected:
-        with pytest.raises(DroppedRow, match="no price"):
-            clean_raw_row(json.loads(line), "s", 0)

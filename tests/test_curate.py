@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from pricer_core.cli import main
 from pricer_core.curate import build_splits, clean_files, dedupe, lite, sample_weights
 from pricer_core.hub import from_hub
+from pricer_core.item import stable_id
 
 RAW_FILES = [
     "amazon2023_raw_meta_Health_and_Personal_Care_sample_1714.jsonl.gz",
@@ -30,6 +31,39 @@ def test_malformed_line_is_reported_and_the_run_goes_on(shared_data, tmp_path):
     dataset, report = clean_files([path], workers=1, cache_dir=str(tmp_path / "cache"))
     assert report.dropped["bad JSON"] == 1 and report.rows == 301
     assert report.problems[0].startswith(f"{path}:6: bad JSON")
+
+
+def mixed_raw_file(shared_data, path):
+    """Real raw rows with what a big file has somewhere: blank lines, a broken line, a priced row
+    without an ASIN, and a line far longer than the small blocks the tests force."""
+    lines = gzip.open(shared_data / RAW_FILES[0], "rt").read().splitlines()[:400]
+    priced = [line for line in lines if '"price": null' not in line]
+    no_asin = json.loads(priced[0]) | {"description": ["long enough to keep " * 40]}
+    no_asin.pop("parent_asin")
+    long_row = json.loads(priced[1]) | {"parent_asin": "LONGROW", "description": ["long enough to keep " * 40]}
+    long_row["images"] = [{"large": "x" * 200} for _ in range(200)]
+    lines[10:10] = ["", "  ", '{"title": "broken", "price": 3']
+    lines[50:50] = [json.dumps(no_asin), json.dumps(long_row)]
+    with gzip.open(path, "wt") as handle:
+        handle.write("\n".join(lines))  # no final newline
+    return sum(1 for line in lines[:50] if line.strip())  # the data row of the row without an ASIN
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_small_blocks_give_what_the_per_row_reader_gives(shared_data, tmp_path, monkeypatch, workers):
+    from pricer_core import curate
+    from pricer_core.readers import read_items
+
+    path = tmp_path / "mixed.jsonl.gz"
+    no_asin_row = mixed_raw_file(shared_data, path)
+    monkeypatch.setattr(curate, "BLOCK_BYTES", 20_000)  # ~8 rows a block; the long row is ~45 kB
+    dataset, report = clean_files([path], workers=workers, cache_dir=str(tmp_path / "cache"), progress=False)
+    expected, expected_report = read_items(path, format="raw")
+    assert [item.model_dump() for item in expected] == dataset.to_list()
+    assert (report.rows, report.kept, report.dropped) == (expected_report.rows, expected_report.kept, expected_report.dropped)
+    assert [problem.split(": ")[0] for problem in report.problems] == [f"{path}:13"]
+    assert "LONGROW" in dataset["id"]
+    assert [item_id for item_id in dataset["id"] if len(item_id) == 16] == [stable_id("mixed", no_asin_row)]
 
 
 def test_dedupe_then_weighted_split_is_deterministic(shared_data, tmp_path):
