@@ -203,6 +203,7 @@ def worker(variant: str, path: str) -> dict:
 
             dataset, report = clean_files([path], workers=int(variant.split("-")[1]), cache_dir=cache, progress=False)
             seconds = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before reading the output back
             batches = dataset.select_columns(["id", "price", "weight", "full"]).iter(batch_size=1000)
             rows = (row for batch in batches for row in zip(batch["id"], batch["price"], batch["weight"], batch["full"]))
         else:
@@ -211,9 +212,9 @@ def worker(variant: str, path: str) -> dict:
             clean = {"seed": seed_clean, "plain": plain_clean, "rules": clean_raw_row}[variant]
             items, _ = per_row(path, clean)
             seconds = time.perf_counter() - started
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             rows = [(item.id, item.price, item.weight, item.full) for item in items]
         kept, hashed = digest(rows)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"seconds": seconds, "kept": kept, "digest": hashed, "peak_mb": peak, "child_peak_mb": children}
 

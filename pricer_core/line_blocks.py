@@ -36,7 +36,7 @@ def open_binary(path: str | Path) -> BinaryIO:
         return open(path, "rb")
     try:
         from isal import igzip
-    except ImportError:  # pragma: no cover - depends on the environment
+    except ImportError:
         return gzip.open(path, "rb")
     return igzip.open(path, "rb")
 

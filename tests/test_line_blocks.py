@@ -26,3 +26,15 @@ def test_gzip_is_told_by_content_not_name(tmp_path):
     path.write_bytes(gzip.compress(b"a\nb\n"))
     with open_binary(path) as handle:
         assert handle.read() == b"a\nb\n"
+
+
+def test_without_isal_the_standard_gzip_reads_the_same_blocks(tmp_path, monkeypatch):
+    import sys
+
+    path = tmp_path / "rows.jsonl.gz"
+    path.write_bytes(gzip.compress(b"".join(b'{"n": %d}\n' % index for index in range(300))))
+    fast = [block.data for block in read_blocks(path, block_bytes=500)]
+    monkeypatch.setitem(sys.modules, "isal", None)
+    with open_binary(path) as handle:
+        assert type(handle).__module__ == "gzip"
+    assert [block.data for block in read_blocks(path, block_bytes=500)] == fast

@@ -53,3 +53,16 @@ def test_unusable_lines_raise_value_error_and_the_parser_goes_on(line, message):
     with pytest.raises(ValueError, match=message):
         parser.parse(line)
     assert parser.parse(b'{"title": "ok", "price": "$3.00", "details": {"a": [1]}}')["details"] == {"a": [1]}
+
+
+def test_without_simdjson_the_standard_library_gives_the_same_fields(shared_data, monkeypatch):
+    import sys
+
+    line = next(line for line in gzip.open(shared_data / RAW_FILES[0], "rb") if b'"price": null' not in line)
+    lazy = RawRowParser().parse(line)
+    monkeypatch.setitem(sys.modules, "simdjson", None)  # import simdjson now raises ImportError
+    fallback = RawRowParser()
+    assert fallback._simdjson is None
+    assert fallback.parse(line) == lazy
+    with pytest.raises(ValueError, match="not a JSON object"):
+        fallback.parse(b"[1]")
