@@ -12,6 +12,7 @@ import argparse
 import time
 
 from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
+from pricer_classic.stacking import StackedBagOfWords
 from pricer_core.evaluator import evaluate
 from pricer_core.metrics import paired_difference
 from pricer_core.splits import load_bundle
@@ -25,6 +26,7 @@ CANDIDATES = [
     ("bow-linear", "default", BagOfWordsLinear),
     ("random-forest", "default", RandomForestPredictor),
     ("xgboost", "default", XGBoostPredictor),
+    ("bow-stack", "default", StackedBagOfWords),
 ]
 
 

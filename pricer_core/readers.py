@@ -62,9 +62,9 @@ class ReadReport:
 
 
 def source_name(path: str | Path) -> str:
-    """File name without .jsonl/.json/.gz: the provenance a predictor may rely on."""
+    """File name without .jsonl/.json/.gz/.parquet: the provenance a predictor may rely on."""
     name = Path(path).name
-    for suffix in (".gz", ".jsonl", ".json"):
+    for suffix in (".gz", ".jsonl", ".json", ".parquet"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return name

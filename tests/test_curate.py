@@ -66,6 +66,18 @@ def test_small_blocks_give_what_the_per_row_reader_gives(shared_data, tmp_path, 
     assert [item_id for item_id in dataset["id"] if len(item_id) == 16] == [stable_id("mixed", no_asin_row)]
 
 
+def test_parquet_through_datasets_gives_the_same_items_as_the_json_lines(shared_data, tmp_path):
+    from datasets import load_dataset
+
+    jsonl = shared_data / RAW_FILES[0]
+    parquet = tmp_path / f"{jsonl.name.removesuffix('.jsonl.gz')}.parquet"
+    load_dataset("json", data_files=str(jsonl), split="train", cache_dir=str(tmp_path / "hf")).to_parquet(str(parquet))
+    from_lines, lines_report = clean_files([jsonl], workers=1, cache_dir=str(tmp_path / "a"), progress=False)
+    from_parquet, parquet_report = clean_files([parquet], workers=2, cache_dir=str(tmp_path / "b"), progress=False)
+    assert from_parquet.to_list() == from_lines.to_list()
+    assert (parquet_report.rows, parquet_report.kept, parquet_report.dropped) == (lines_report.rows, lines_report.kept, lines_report.dropped)
+
+
 def test_dedupe_then_weighted_split_is_deterministic(shared_data, tmp_path):
     dataset, _ = clean_files([shared_data / name for name in RAW_FILES], workers=1, cache_dir=str(tmp_path))
     unique = dedupe(dataset)

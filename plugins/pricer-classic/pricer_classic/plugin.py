@@ -3,6 +3,7 @@
 from pricer_core import hookimpl
 
 from .predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
+from .stacking import StackedBagOfWords
 
 
 @hookimpl
@@ -11,3 +12,4 @@ def register_predictors(register) -> None:
     register(BagOfWordsLinear)
     register(RandomForestPredictor)
     register(XGBoostPredictor)
+    register(StackedBagOfWords)

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
+from pricer_classic.stacking import StackedBagOfWords
 from pricer_core.item import Item
 from pricer_core.persistence import save_predictor
 from pricer_core.testing import PREDICTOR_RULES, check_predictor, tiny_data
@@ -14,7 +15,9 @@ SMALL = {
     BagOfWordsLinear: {"n_features": 2**14},
     RandomForestPredictor: {"n_estimators": 10, "svd_components": 8},
     XGBoostPredictor: {"n_estimators": 20, "svd_components": 8},
+    StackedBagOfWords: {"n_features": 2**12, "folds": 3, "max_iter": 30},
 }
+WITH_SEED_PRESET = [LinearPredictor, BagOfWordsLinear, RandomForestPredictor, XGBoostPredictor]
 
 
 def small(cls, preset="default"):
@@ -32,7 +35,7 @@ def test_conformance(cls, rule):
     check_predictor(factory, rules=[rule])
 
 
-@pytest.mark.parametrize("cls", list(SMALL), ids=lambda cls: cls.name)
+@pytest.mark.parametrize("cls", WITH_SEED_PRESET, ids=lambda cls: cls.name)
 def test_seed_preset_fits_and_predicts(cls):
     train, validation, test = tiny_data()
     predictions = small(cls, "seed")().fit(train, validation).predict(test)
@@ -87,4 +90,4 @@ def test_registered_through_the_entry_point():
 
     plugin_set = collect()
     record = next(record for record in plugin_set.plugins if record.name == "classic")
-    assert record.predictors == ["linear", "bow-linear", "random-forest", "xgboost"] and record.error is None
+    assert record.predictors == ["linear", "bow-linear", "random-forest", "xgboost", "bow-stack"] and record.error is None
