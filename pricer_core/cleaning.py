@@ -25,8 +25,8 @@ DROPPED_DETAIL_KEYS = frozenset(
 
 # A whole token of 7+ capitals/digits. Written to start with a character class (the word-boundary
 # test comes as a lookbehind after it) so the regex engine tries only at capitals and digits; with
-# the cheaper in-token test and the skipped space pass, the rule runs ~2.4x faster than
-# r"\b[A-Z0-9]{7,}\b" + a regex test per token on the sample rows' texts.
+# the cheaper in-token test and the skipped space pass, the rule runs ~2x faster than
+# r"\b[A-Z0-9]{7,}\b" + a regex test per token (benchmarks/bench_curate.py prints it).
 _PART_NUMBER_CANDIDATE = re.compile(r"[A-Z0-9](?<!\w[A-Z0-9])[A-Z0-9]{6,}(?!\w)")
 _SPACES = re.compile(r"[ \t]{2,}")
 
