@@ -186,6 +186,33 @@ def time_part_number_rule(data_dir: Path) -> None:
     print(f"part-number rule on {len(texts)} texts: plain {seconds['plain']:.2f} s, pricer {seconds['pricer']:.2f} s ({seconds['plain'] / seconds['pricer']:.1f}x)")
 
 
+def time_reading(path: Path) -> None:
+    """The two library choices alone: inflating the file, and parsing the rows that have a price."""
+    from isal import igzip
+
+    from pricer_core.raw_json import RAW_FIELDS, RawRowParser, has_null_price
+
+    seconds = {}
+    for label, opener in (("gzip (zlib)", gzip.open), ("isal", igzip.open)):
+        started = time.perf_counter()
+        with opener(path, "rb") as handle:
+            while handle.read(1 << 22):
+                pass
+        seconds[label] = time.perf_counter() - started
+    print(f"inflate: gzip (zlib) {seconds['gzip (zlib)']:.2f} s, isal {seconds['isal']:.2f} s ({seconds['gzip (zlib)'] / seconds['isal']:.1f}x)")
+    with igzip.open(path, "rb") as handle:
+        lines = [line for line in handle if line.strip() and not has_null_price(line)]
+    parser = RawRowParser()
+    started = time.perf_counter()
+    full = [json.loads(line) for line in lines]
+    seconds["json"] = time.perf_counter() - started
+    started = time.perf_counter()
+    lazy = [parser.parse(line) for line in lines]
+    seconds["simdjson"] = time.perf_counter() - started
+    assert lazy == [{key: row.get(key) for key in RAW_FIELDS} for row in full]
+    print(f"parse {len(lines)} priced rows: json.loads {seconds['json']:.2f} s, simdjson fields {seconds['simdjson']:.2f} s ({seconds['json'] / seconds['simdjson']:.1f}x)")
+
+
 # --- the variants -------------------------------------------------------------------------------
 
 def per_row(path: str, clean) -> tuple[list, Counter]:
@@ -273,6 +300,7 @@ def main() -> None:
                 f"peak RSS {result['peak_mb']:.0f} MB (largest worker {result['child_peak_mb']:.0f} MB)",
                 flush=True,
             )
+        time_reading(path)  # after the variants: its lists would swell the peak RSS that forked variants inherit
     same = {digests[name] for name in digests if name != "seed"}
     assert len(same) <= 1, f"variants with the same rules kept different items: {digests}"
     best = max((name for name in rates if name.startswith("ours-")), key=rates.get, default=None)
