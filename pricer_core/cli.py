@@ -255,6 +255,7 @@ def bundle_command(data: str, out: str | None) -> None:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False))
 @click.option("--category", "categories", multiple=True, help="Amazon Reviews 2023 category to read from the hub (repeatable), e.g. Automotive. Use instead of FILES.")
 @click.option("--seed-categories", is_flag=True, help="The seed's eight categories from the hub.")
+@click.option("--repo", default="McAuley-Lab/Amazon-Reviews-2023", show_default=True, help="Hub dataset (or a local folder with the same layout) that --category reads raw/meta_categories/meta_<CATEGORY>.jsonl from.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the DatasetDict (train/validation/test).")
 @click.option("--train", "train_size", default=800_000, show_default=True, help="Training items to sample.")
 @click.option("--validation", "validation_size", default=10_000, show_default=True, help="Validation items to sample.")
@@ -263,7 +264,7 @@ def bundle_command(data: str, out: str | None) -> None:
 @click.option("--workers", default=None, type=int, help="Processes for cleaning. Default: all cores.")
 @click.option("--seed", default=42, show_default=True, help="Sampling seed.")
 @click.option("--push", default=None, help="Also push to this hub dataset id (needs HF_TOKEN and a network).")
-def curate_command(files, categories, seed_categories, out, train_size, validation_size, test_size, lite, workers, seed, push) -> None:
+def curate_command(files, categories, seed_categories, repo, out, train_size, validation_size, test_size, lite, workers, seed, push) -> None:
     """Clean raw Amazon metadata, dedupe, sample by price and write train/validation/test.
 
     \b
@@ -283,7 +284,7 @@ def curate_command(files, categories, seed_categories, out, train_size, validati
         parts.append(dataset)
         reports.append(("files", report))
     for category in chosen:
-        dataset, report = curate.clean_hub_category(category, workers=workers)
+        dataset, report = curate.clean_hub_category(category, workers=workers, repo=repo)
         parts.append(dataset)
         reports.append((category, report))
     for name, report in reports:

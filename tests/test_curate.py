@@ -78,6 +78,23 @@ def test_parquet_through_datasets_gives_the_same_items_as_the_json_lines(shared_
     assert (parquet_report.rows, parquet_report.kept, parquet_report.dropped) == (lines_report.rows, lines_report.kept, lines_report.dropped)
 
 
+def test_a_category_from_a_hub_repo_layout_gives_the_same_items_as_its_file(shared_data, tmp_path):
+    """The hub path, offline: `datasets` reads a folder laid out like McAuley-Lab/Amazon-Reviews-2023."""
+    from pricer_core.curate import clean_hub_category
+
+    repo = tmp_path / "Amazon-Reviews-2023"
+    category_file = repo / "raw" / "meta_categories" / "meta_Health_and_Personal_Care.jsonl"
+    category_file.parent.mkdir(parents=True)
+    category_file.write_bytes(gzip.open(shared_data / RAW_FILES[0]).read())
+    from_hub, hub_report = clean_hub_category("Health_and_Personal_Care", workers=2, repo=str(repo))
+    from_file, file_report = clean_files([category_file], workers=1, cache_dir=str(tmp_path / "c"), progress=False)
+    assert from_hub.to_list() == from_file.to_list() and len(from_file) > 100
+    assert (hub_report.rows, hub_report.kept, hub_report.dropped) == (file_report.rows, file_report.kept, file_report.dropped)
+    result = CliRunner().invoke(main, ["curate", "--category", "Health_and_Personal_Care", "--repo", str(repo), "--out", str(tmp_path / "ds"), "--train", "50", "--validation", "10", "--test", "10"])
+    assert result.exit_code == 0, result.output
+    assert f"Health_and_Personal_Care: {hub_report.summary()}" in result.output
+
+
 def test_dedupe_then_weighted_split_is_deterministic(shared_data, tmp_path):
     dataset, _ = clean_files([shared_data / name for name in RAW_FILES], workers=1, cache_dir=str(tmp_path))
     unique = dedupe(dataset)
