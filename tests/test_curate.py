@@ -86,8 +86,8 @@ def test_a_category_from_a_hub_repo_layout_gives_the_same_items_as_its_file(shar
     category_file = repo / "raw" / "meta_categories" / "meta_Health_and_Personal_Care.jsonl"
     category_file.parent.mkdir(parents=True)
     category_file.write_bytes(gzip.open(shared_data / RAW_FILES[0]).read())
-    from_hub, hub_report = clean_hub_category("Health_and_Personal_Care", workers=2, repo=str(repo))
-    from_file, file_report = clean_files([category_file], workers=1, cache_dir=str(tmp_path / "c"), progress=False)
+    from_hub, hub_report = clean_hub_category("Health_and_Personal_Care", workers=1, repo=str(repo))
+    from_file, file_report = clean_files([category_file], workers=2, cache_dir=str(tmp_path / "c"), progress=False)  # plain jsonl, ring
     assert from_hub.to_list() == from_file.to_list() and len(from_file) > 100
     assert (hub_report.rows, hub_report.kept, hub_report.dropped) == (file_report.rows, file_report.kept, file_report.dropped)
     result = CliRunner().invoke(main, ["curate", "--category", "Health_and_Personal_Care", "--repo", str(repo), "--out", str(tmp_path / "ds"), "--train", "50", "--validation", "10", "--test", "10"])
