@@ -298,10 +298,10 @@ def curate_command(files, categories, seed_categories, repo, out, train_size, va
         splits = curate.build_splits(unique, train_size, validation_size, test_size, seed)
     except ValueError as error:
         _fail(str(error))
-    splits.save_to_disk(out)
+    curate.save_splits(splits, out)
     click.echo(f"wrote {out}: " + ", ".join(f"{name} {len(split)}" for name, split in splits.items()))
     if lite:
-        curate.lite(splits).save_to_disk(f"{out}-lite")
+        curate.save_splits(curate.lite(splits), f"{out}-lite")
         click.echo(f"wrote {out}-lite")
     if push:
         splits.push_to_hub(push, private=True)

@@ -345,6 +345,16 @@ def build_splits(dataset, train: int, validation: int, test: int, seed: int = 42
     )
 
 
+def save_splits(dataset_dict, out: str | Path) -> None:
+    """save_to_disk into OUT.partial, then swap it in: a killed run never leaves half a dataset."""
+    from .persistence import replace_folder, staging_folder
+
+    out = Path(out)
+    staging = staging_folder(out)
+    dataset_dict.save_to_disk(str(staging))
+    replace_folder(staging, out)
+
+
 def lite(dataset_dict, train: int = 20_000, validation: int = 1_000, test: int = 1_000):
     """"lite" is a prefix of "full", as in the seed."""
     from datasets import DatasetDict

@@ -30,9 +30,7 @@ def import_factory(path: str) -> Any:
 def save_predictor(predictor: Predictor, directory: str | Path, extra: dict[str, Any] | None = None) -> None:
     """Write model/ and pricer.json into a temporary folder, then swap it in: never half a model."""
     directory = Path(directory)
-    staging = directory.with_name(directory.name + ".partial")
-    if staging.exists():
-        shutil.rmtree(staging)
+    staging = staging_folder(directory)
     staging.mkdir(parents=True)
     predictor.save(staging / MODEL_DIR)
     meta = {
@@ -42,6 +40,19 @@ def save_predictor(predictor: Predictor, directory: str | Path, extra: dict[str,
         **(extra or {}),
     }
     (staging / META_FILE).write_text(json.dumps(meta, indent=1))
+    replace_folder(staging, directory)
+
+
+def staging_folder(directory: Path) -> Path:
+    """An empty sibling folder to write into before `replace_folder` swaps it in."""
+    staging = directory.with_name(directory.name + ".partial")
+    if staging.exists():
+        shutil.rmtree(staging)
+    return staging
+
+
+def replace_folder(staging: Path, directory: Path) -> None:
+    """Swap a fully written folder in: a crash before this leaves the old folder, never half a new one."""
     if directory.exists():
         shutil.rmtree(directory)
     staging.rename(directory)

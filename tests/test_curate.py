@@ -124,3 +124,16 @@ def test_curate_command_round_trips_through_from_hub(shared_data, tmp_path):
     on_disk = load_from_disk(str(out))
     assert [item.id for item in splits.test] == on_disk["test"]["id"]
     assert splits.test[0].model_dump() == {key: on_disk["test"][0][key] for key in splits.test[0].model_dump()}
+
+
+def test_saved_splits_replace_the_old_folder_whole(shared_data, tmp_path):
+    from pricer_core.curate import save_splits
+
+    dataset, _ = clean_files([shared_data / RAW_FILES[0]], workers=1, cache_dir=str(tmp_path / "c"), progress=False)
+    out = tmp_path / "ds"
+    save_splits(build_splits(dedupe(dataset), 60, 10, 10), out)
+    (tmp_path / "ds.partial").mkdir()  # what a killed earlier run leaves behind
+    save_splits(build_splits(dedupe(dataset), 30, 5, 5), out)
+    from datasets import load_from_disk
+
+    assert len(load_from_disk(str(out))["train"]) == 30 and not (tmp_path / "ds.partial").exists()
