@@ -9,8 +9,11 @@ copies it out once. The mapping is made before the pool forks, so the workers in
 from __future__ import annotations
 
 import mmap
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
+
+BLOCK_BYTES = 4 << 20
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,21 @@ class BlockRing:
             self._free.append(slot)
             return None, leftover, at_end
         return SlotRef(slot, end), leftover, at_end
+
+    def blocks(self, handle: BinaryIO) -> Iterator[SlotRef | bytes]:
+        """The whole file as blocks of whole lines: slots, or bytes for a line longer than a slot.
+
+        Each SlotRef holds a slot until `release`; ask for the next block only with a slot free.
+        """
+        carry = b""
+        at_end = False
+        while not at_end:
+            ref, carry, at_end = self.fill(handle, carry)
+            if ref is not None:
+                yield ref
+            elif carry:
+                yield carry + handle.readline()
+                carry = b""
 
     def read(self, ref: SlotRef) -> bytes:
         start = ref.slot * self.slot_bytes

@@ -18,10 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .block_ring import BlockRing, SlotRef
+from .block_ring import BLOCK_BYTES, BlockRing, SlotRef
 from .cleaning import NO_PRICE, DroppedRow, clean_raw_fields
 from .item import stable_id
-from .line_blocks import BLOCK_BYTES, LineBlock, open_binary, read_blocks
+from .line_blocks import LineBlock, open_binary
 from .raw_json import RawRowParser, has_null_price
 from .readers import BAD_JSON, ReadReport, source_name
 from .text import normalise_title
@@ -136,19 +136,11 @@ def clean_block(block: LineBlock | SharedLineBlock) -> CleanedBlock:
 
 
 def _ring_tasks(paths: list[str], ring: BlockRing) -> Iterator[LineBlock | SharedLineBlock]:
-    """Blocks read straight into the ring; a line longer than a slot goes alone, through the pipe.
-    The caller makes sure a slot is free before asking for the next block."""
+    """Every file's blocks as tasks; the caller makes sure a slot is free before asking for the next."""
     for path in paths:
-        carry = b""
-        at_end = False
         with open_binary(path) as handle:
-            while not at_end:
-                ref, carry, at_end = ring.fill(handle, carry)
-                if ref is not None:
-                    yield SharedLineBlock(path, ref)
-                elif carry:
-                    yield LineBlock(path, carry + handle.readline())
-                    carry = b""
+            for block in ring.blocks(handle):
+                yield SharedLineBlock(path, block) if isinstance(block, SlotRef) else LineBlock(path, block)
 
 
 def _cleaned_in_order(paths: list[str], workers: int) -> Iterator[CleanedBlock]:
@@ -156,34 +148,42 @@ def _cleaned_in_order(paths: list[str], workers: int) -> Iterator[CleanedBlock]:
     through the shared ring while earlier results come back; the ring's size bounds the memory."""
     import multiprocessing
 
-    if workers <= 1:
-        for path in paths:
-            yield from map(clean_block, read_blocks(path, BLOCK_BYTES))
-        return
     global _ring
-    slots = 2 * workers + 2
+    slots = 2 * workers + 2 if workers > 1 else 1
     _ring = ring = BlockRing(slots, BLOCK_BYTES)
-    _item_schema()  # built before forking, so workers inherit it
-    pool = multiprocessing.get_context("fork").Pool(workers)
-    pending: deque[tuple[Any, int | None]] = deque()
+    pool = None
     try:
         tasks = _ring_tasks(paths, ring)
+        if workers <= 1:
+            for task in tasks:
+                cleaned = clean_block(task)
+                if (slot := _slot_of(task)) is not None:
+                    ring.release(slot)  # before the next block is read into it
+                yield cleaned
+            return
+        _item_schema()  # built before forking, so workers inherit it
+        pool = multiprocessing.get_context("fork").Pool(workers)
+        pending: deque[tuple[Any, int | None]] = deque()
         while True:
             while pending and (len(pending) >= slots or not ring.has_free_slot() or pending[0][0].ready()):
                 yield _collect(pending.popleft(), ring)
             task = next(tasks, None)
             if task is None:
                 break
-            slot = task.ref.slot if isinstance(task, SharedLineBlock) else None
-            pending.append((pool.apply_async(clean_block, (task,)), slot))
+            pending.append((pool.apply_async(clean_block, (task,)), _slot_of(task)))
         while pending:
             yield _collect(pending.popleft(), ring)
         pool.close()
     finally:
-        pool.terminate()
-        pool.join()
+        if pool is not None:
+            pool.terminate()
+            pool.join()
         _ring = None
         ring.close()
+
+
+def _slot_of(task: LineBlock | SharedLineBlock) -> int | None:
+    return task.ref.slot if isinstance(task, SharedLineBlock) else None
 
 
 def _collect(entry: tuple[Any, int | None], ring: BlockRing) -> CleanedBlock:

@@ -35,3 +35,29 @@ def test_an_empty_read_gives_no_block():
     assert ring.fill(io.BytesIO(b""), b"") == (None, b"", True)
     with pytest.raises(ValueError):
         BlockRing(slots=0, slot_bytes=4)
+
+
+def whole_blocks(ring: BlockRing, handle) -> list[bytes]:
+    """Every block of a file, each slot released as soon as it is read."""
+    blocks = []
+    for block in ring.blocks(handle):
+        if isinstance(block, bytes):
+            blocks.append(block)
+        else:
+            blocks.append(ring.read(block))
+            ring.release(block.slot)
+    return blocks
+
+
+def test_blocks_end_at_line_breaks_and_rebuild_the_file():
+    lines = [f'{{"n": {index}, "pad": "{"x" * (index % 37)}"}}' for index in range(500)]
+    text = ("\n".join(lines)).encode()  # no final newline
+    blocks = whole_blocks(BlockRing(slots=1, slot_bytes=1000), io.BytesIO(text))
+    assert len(blocks) > 10
+    assert all(block.endswith(b"\n") for block in blocks[:-1])
+    assert b"".join(blocks) == text
+
+
+def test_a_line_longer_than_a_slot_comes_whole_as_bytes():
+    blocks = whole_blocks(BlockRing(slots=1, slot_bytes=1000), io.BytesIO(b"short\n" + b"y" * 5000 + b"\nend\n"))
+    assert blocks == [b"short\n", b"y" * 5000 + b"\n", b"end\n"]
