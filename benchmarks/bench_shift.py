@@ -53,7 +53,7 @@ def main() -> None:
         )
         print(f"{name:<12} MAE {np.abs(errors[name]).mean():7.2f}  ({time.perf_counter() - started:.0f} s)  by true price: {bands}", flush=True)
     for first, second in zip(names, names[1:]):
-        gap = paired_difference(np.abs(errors[second]).tolist(), np.abs(errors[first]).tolist())
+        gap = paired_difference(errors[second].tolist(), errors[first].tolist())  # it compares absolute errors
         print(f"{second} − {first}: {gap['difference']:+.2f} 95% CI [{gap['ci95'][0]:.2f}, {gap['ci95'][1]:.2f}]{' (significant)' if gap['significant'] else ''}")
 
 

@@ -112,10 +112,6 @@ def join_full_text(title: str, description: str, features: str, details: dict[st
     return "\n".join(part for part in (title, description, features, details_json) if part)
 
 
-def build_full_text(title: str, description: str, features: str, details: dict[str, Any]) -> str:
-    return remove_part_numbers(join_full_text(title, description, features, details))[:FULL_TEXT_LIMIT]
-
-
 def clean_raw_fields(row: Mapping[str, Any], source: str, row_number: int | None) -> dict[str, Any]:
     """Apply every rule and return the Item's fields; raises DroppedRow with the reason.
 

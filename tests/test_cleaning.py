@@ -4,7 +4,7 @@ import pytest
 
 from pricer_core.cleaning import (
     DroppedRow,
-    build_full_text,
+    join_full_text,
     clean_raw_row,
     join_field,
     parse_details,
@@ -94,9 +94,10 @@ def test_fields_are_joined_and_capped_at_3000():
 
 
 def test_full_text_order_and_4000_cap():
-    full = build_full_text("T", "desc", "feat", {"Brand": "A"})
+    full = join_full_text("T", "desc", "feat", {"Brand": "A"})
     assert full == 'T\ndesc\nfeat\n{"Brand":"A"}'
-    assert len(build_full_text("T", "d" * 3000, "f" * 3000, {})) == 4000
+    long_row = raw_row(title="T", description=["d" * 3000], features=["f" * 3000], details={})
+    assert len(clean_raw_row(long_row, "s", 0).full) == 4000
 
 
 def test_clean_row_gives_item_with_weight_and_without_dropped_keys():

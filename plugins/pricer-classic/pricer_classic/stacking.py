@@ -12,7 +12,7 @@ learn to trust it blindly.
 from __future__ import annotations
 
 import json
-import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +64,7 @@ class StackedBagOfWords(ClassicPredictor):
         self._trees = self._new_trees().fit(self._design(train, out_of_fold), prices)
 
     def _frequent_categories(self, train: list[Item]) -> list[str]:
-        counts: dict[str, int] = {}
-        for item in train:
-            counts[item.category] = counts.get(item.category, 0) + 1
+        counts = Counter(item.category for item in train)
         return sorted(counts, key=lambda category: (-counts[category], category))[:MAX_CATEGORIES]
 
     def _new_trees(self):
@@ -120,7 +118,3 @@ class StackedBagOfWords(ClassicPredictor):
         self._trees = joblib.load(directory / "trees.joblib")
         self._meta = MetaFeatures.from_state(state["meta"])
         self._categories = state["categories"]
-
-
-def _unused() -> float:  # pragma: no cover
-    return math.nan
