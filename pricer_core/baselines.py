@@ -34,6 +34,7 @@ class ConstantMean(Predictor):
     """Always the mean training price: the floor any model must beat."""
 
     name = "constant-mean"
+    blendable = False
 
     def __init__(self) -> None:
         self._value: float | None = None
@@ -73,6 +74,7 @@ class UniformRandom(Predictor):
     """Uniform in the training price range, seeded per item id: the worst a model should ever be."""
 
     name = "random"
+    blendable = False
 
     def __init__(self, seed: int = 42) -> None:
         self.seed = seed

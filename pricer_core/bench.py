@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
+import shutil
 import subprocess
 import time
 import traceback
@@ -18,12 +18,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .ensemble import FITTED_POOL
+from .atomic import check_output, output_folder, write_json_atomic
 from .evaluator import DEFAULT_WORKERS, evaluate
 from .persistence import load_predictor, read_meta, save_predictor
 from .plugins import PluginSet, Registration, collect
-from .readers import read_items
-from .splits import Splits, ids_sha256, load_bundle, load_split_dir
+from .readers import DataError, read_items
+from .settings import cache_root, debug
+from .splits import Splits, content_sha256, ids_sha256, load_bundle, load_split_dir
 
 RESULTS_SCHEMA = 1
 DEFAULT_SIZE = 200
@@ -31,18 +32,29 @@ DEFAULT_OUT = Path("bench-out")
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("PRICER_CACHE", Path.home() / ".cache" / "pricer"))
+    return cache_root()
 
 
 def load_splits(data: str | Path | None) -> Splits:
-    """The bundle (None), a folder of splits, or a hub dataset id."""
+    """The bundle (None), a folder of splits, or a hub dataset id; DataError (one line) otherwise."""
     if data is None:
         return load_bundle()
     if Path(data).exists():
+        if not Path(data).is_dir():
+            raise DataError(f"{data}: is a file; --data takes a folder of train/validation/test splits or a hub id")
         return load_split_dir(data)
+    text = str(data)
+    if text.startswith((".", "/", "~")) or text.count("/") != 1 or text.endswith((".gz", ".jsonl", ".json", ".parquet")):
+        raise DataError(f"{data}: no such folder (and not a hub dataset id of the form user/name)")
     from .hub import from_hub
 
-    return from_hub(str(data))
+    try:
+        return from_hub(text)
+    except DataError:
+        raise
+    except Exception as error:  # the hub's own errors are long; one line says what failed
+        first = (str(error).strip().splitlines() or [""])[0][:160]
+        raise DataError(f"{data}: not a local folder, and the hub could not load it ({type(error).__name__}: {first})") from None
 
 
 def quantiles(prices: list[float]) -> dict[str, float]:
@@ -79,16 +91,16 @@ def _versions(plugin_set: PluginSet) -> dict[str, str]:
 
 
 def fit_key(registration: Registration, config: dict[str, Any], splits: Splits, version: str | None) -> str:
-    """Same predictor, settings, plugin version and training data → same key → reuse the fit."""
+    """Same predictor, settings, plugin version and every field of every train/validation item → reuse the fit."""
     payload = {
         "name": registration.name,
         "plugin": registration.plugin,
         "version": version,
         "config": config,
-        "train": ids_sha256(splits.train),
-        "validation": ids_sha256(splits.validation),
+        "train": content_sha256(splits.train),
+        "validation": content_sha256(splits.validation),
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
 
 
 def _one_line(error: BaseException) -> str:
@@ -98,26 +110,26 @@ def _one_line(error: BaseException) -> str:
 
 def fit_or_load(
     registration: Registration,
-    options: dict[str, Any],
+    predictor: Any,
     splits: Splits,
     cache_dir: Path | None,
     version: str | None,
     echo: Callable[[str], None],
 ) -> tuple[Any, float, bool]:
-    """(fitted predictor, fit seconds, whether it came from the cache)."""
-    predictor = registration.create(**options)
+    """(fitted predictor, fit seconds, whether it came from the cache); an unusable cache entry is refitted."""
     key = fit_key(registration, predictor.config(), splits, version)
-    cacheable = getattr(predictor, "cacheable", True)
-    folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir and cacheable else None
-    if folder is not None and (folder / "pricer.json").exists():
-        meta = read_meta(folder)
+    folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir and predictor.cacheable else None
+    if folder is not None and folder.exists():
         try:
+            meta = read_meta(folder)
             loaded = load_predictor(folder)
-        except Exception as error:  # a stale or broken cache entry is refitted, not fatal
+            fit_seconds = float(meta.get("fit_seconds", 0.0))
+        except Exception as error:  # a stale or broken cache entry is dropped and refitted, never fatal
             echo(f"  {registration.name}: cached fit unusable ({_one_line(error)}); refitting")
+            shutil.rmtree(folder, ignore_errors=True)
         else:
             echo(f"  {registration.name}: reusing cached fit ({folder})")
-            return loaded, float(meta.get("fit_seconds", 0.0)), True
+            return loaded, fit_seconds, True
     echo(f"  {registration.name}: fitting on {len(splits.train)} train / {len(splits.validation)} validation items")
     started = time.perf_counter()
     fitted = predictor.fit(splits.train, splits.validation)
@@ -125,8 +137,25 @@ def fit_or_load(
         raise TypeError(f"{registration.name}: fit must return self")
     seconds = time.perf_counter() - started
     if folder is not None:
-        save_predictor(predictor, folder, {"fit_seconds": seconds, "key": key})
+        save_predictor(predictor, folder, {"fit_seconds": seconds, "key": key}, force=True)
     return predictor, seconds, False
+
+
+def create_predictors(
+    plugin_set: PluginSet, names: list[str], options: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """Build every selected predictor before anything is fitted: a bad --set fails the run at once."""
+    stray = sorted(set(options) - set(names))
+    if stray:
+        known = "unknown predictor" if any(name not in plugin_set.predictors for name in stray) else "predictor not selected"
+        raise ValueError(f"--set names {', '.join(stray)}: {known} (selected: {', '.join(names)})")
+    created = {}
+    for name in names:
+        try:
+            created[name] = plugin_set.predictors[name].create(**options.get(name, {}))
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"--set {name}: {_one_line(error)}") from None
+    return created
 
 
 def run_bench(
@@ -142,13 +171,21 @@ def run_bench(
     seed: int = 42,
     echo: Callable[[str], None] = print,
     progress: bool = True,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Fit (or reuse) each predictor, evaluate all on the first `size` test items, write results."""
+    """Fit (or reuse) each predictor, evaluate all on the first `size` test items, write results.
+
+    results.json, predictions.jsonl and report.html are written into a folder beside `out` and
+    swapped in together, only over a folder pricer wrote (or any, with force=True).
+    """
+    check_output(out, force)
     splits = load_splits(data)
     test_items = splits.test
     if test is not None:
         test_items, report = read_items(test)
         echo(report.summary())
+    if size > len(test_items):
+        echo(f"warning: --size {size} but the test has {len(test_items)} items; scoring all {len(test_items)}")
     sample = test_items[:size]
     if not sample:
         raise ValueError("the test sample is empty")
@@ -158,52 +195,46 @@ def run_bench(
     for record in plugin_set.errors():
         echo(f"plugin {record.name} not usable: {record.error}")
     names = list(predictors) if predictors else list(plugin_set.predictors)
-    names.sort(key=lambda name: name == "ensemble")  # the ensemble blends what ran before it
-    FITTED_POOL.clear()
     unknown = [name for name in names if name not in plugin_set.predictors]
     if unknown:
         raise ValueError(f"unknown predictor(s) {', '.join(unknown)}; available: {', '.join(plugin_set.predictors)}")
-    cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    # A predictor that blends others runs after them, so it can be offered what they fitted.
+    names.sort(key=lambda name: bool(getattr(plugin_set.predictors[name].factory, "blends", False)))
     options = options or {}
+    entries = [_new_entry(name, plugin_set.predictors[name].plugin) for name in names]
+    runnable = {}
+    for entry in entries:
+        missing = _missing(plugin_set.predictors[entry["name"]], options.get(entry["name"], {}), splits, sample)
+        if missing:
+            entry.update(status="skipped", reason=missing)
+        else:
+            runnable[entry["name"]] = entry
+    created = create_predictors(plugin_set, list(runnable), {name: value for name, value in options.items() if name in runnable or name not in names})
+    cache = Path(cache_dir) if cache_dir else default_cache_dir()
     train_prices = [item.price for item in splits.train if item.price is not None]
     test_prices = [item.price for item in sample]
     echo(f"train price: {quantiles(train_prices)}")
     echo(f"test sample price: {quantiles(test_prices)}")
 
-    entries: list[dict[str, Any]] = []
     records: dict[str, list[dict[str, Any]]] = {}
-    for name in names:
+    fitted: dict[str, Any] = {}  # this run's fitted predictors, offered to blends; gone when run_bench returns
+    for entry in entries:
+        name = entry["name"]
+        if entry["status"] == "skipped":
+            echo(f"  {name}: skipped ({entry['reason']})")
+            continue
         registration = plugin_set.predictors[name]
         version = next((r.version for r in plugin_set.plugins if r.name == registration.plugin), None)
-        entry: dict[str, Any] = {
-            "name": name,
-            "plugin": registration.plugin,
-            "status": "ok",
-            "reason": None,
-            "metrics": None,
-            "n": 0,
-            "fit_seconds": None,
-            "predict_seconds": None,
-            "cost_usd": 0.0,
-        }
-        entries.append(entry)
-        missing = registration.needs.missing(splits.train + sample if registration.needs.summaries else None)
-        check = getattr(registration.factory, "unavailable", None)
-        if not missing and callable(check):
-            missing = check(**{**registration.defaults, **options.get(name, {})})
-        if missing:
-            entry.update(status="skipped", reason=missing)
-            echo(f"  {name}: skipped ({missing})")
-            continue
+        predictor = created[name]
+        if not use_cache:
+            predictor.bypass_caches()
+        if predictor.blends:
+            predictor.offer_members(dict(fitted))
         try:
-            predictor, fit_seconds, cached = fit_or_load(
-                registration, options.get(name, {}), splits, cache if use_cache else None, version, echo
-            )
+            predictor, fit_seconds, cached = fit_or_load(registration, predictor, splits, cache if use_cache else None, version, echo)
             entry["fit_seconds"] = round(fit_seconds, 3)
             entry["cached_fit"] = cached
-            FITTED_POOL[name] = predictor
+            fitted[name] = predictor
             bar = _progress_bar(name, len(sample)) if progress and getattr(predictor, "per_item", False) else None
             evaluation = evaluate(predictor, sample, workers, bar.update if bar else None, seed=seed)
             if bar:
@@ -211,24 +242,11 @@ def run_bench(
         except Exception as error:  # one broken predictor must not stop the leaderboard
             entry.update(status="failed", reason=_one_line(error))
             echo(f"  {name}: failed ({entry['reason']})")
-            if os.environ.get("PRICER_DEBUG"):
+            if debug():
                 traceback.print_exc()
             continue
-        entry.update(
-            metrics={key: evaluation.metrics[key] for key in ("mae", "mae_ci95", "mse", "rmse", "rmsle", "r2", "hit_rate")},
-            n=sum(1 for r in evaluation.records if r["prediction"] is not None),
-            coverage=evaluation.metrics["coverage"],
-            predict_seconds=round(evaluation.predict_seconds, 3),
-            cost_usd=float(predictor.cost_usd()),
-        )
+        _score_entry(entry, predictor, evaluation, splits)
         records[name] = evaluation.records
-        if hasattr(predictor, "describe"):
-            entry["details"] = predictor.describe()
-        if not getattr(predictor, "per_item", False):
-            try:
-                entry["interval"] = _conformal(predictor, splits.validation, evaluation.records)
-            except Exception as error:  # intervals are extra: their failure must not fail a scored predictor
-                entry["interval"] = {"error": _one_line(error)}
         low, high = entry["metrics"]["mae_ci95"]
         echo(f"  {name}: MAE ${entry['metrics']['mae']:.2f} [{low:.2f}, {high:.2f}]")
 
@@ -248,16 +266,63 @@ def run_bench(
         "predictors": entries,
         "paired": paired_comparisons(entries, records, seed),
     }
-    _write_json(out / "results.json", results)
-    with open(out / "predictions.jsonl.tmp", "w", encoding="utf-8") as handle:
-        for name, predictor_records in records.items():
-            for record in predictor_records:
-                handle.write(json.dumps({"predictor": name, **record}) + "\n")
-    (out / "predictions.jsonl.tmp").replace(out / "predictions.jsonl")
+    write_results(out, results, records, train_prices, test_prices, force)
+    return results
+
+
+def _new_entry(name: str, plugin: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "plugin": plugin,
+        "status": "ok",
+        "reason": None,
+        "metrics": None,
+        "n": 0,
+        "fit_seconds": None,
+        "predict_seconds": None,
+        "cost_usd": 0.0,
+    }
+
+
+def _missing(registration: Registration, options: dict[str, Any], splits: Splits, sample: list) -> str | None:
+    """Why this predictor cannot run here (no key, module, GPU, summaries or server), or None."""
+    missing = registration.needs.missing(splits.train + sample if registration.needs.summaries else None)
+    check = getattr(registration.factory, "unavailable", None)
+    if not missing and callable(check):
+        missing = check(**{**registration.defaults, **options})
+    return missing
+
+
+def _score_entry(entry: dict[str, Any], predictor: Any, evaluation: Any, splits: Splits) -> None:
+    entry.update(
+        metrics={key: evaluation.metrics[key] for key in ("mae", "mae_ci95", "mse", "rmse", "rmsle", "r2", "hit_rate")},
+        n=sum(1 for r in evaluation.records if r["prediction"] is not None),
+        coverage=evaluation.metrics["coverage"],
+        predict_seconds=round(evaluation.predict_seconds, 3),
+        cost_usd=float(predictor.cost_usd()),
+    )
+    details = predictor.describe()
+    if details is not None:
+        entry["details"] = details
+    if not getattr(predictor, "per_item", False):
+        try:
+            entry["interval"] = _conformal(predictor, splits.validation, evaluation.records)
+        except Exception as error:  # intervals are extra: their failure must not fail a scored predictor
+            entry["interval"] = {"error": _one_line(error)}
+
+
+def write_results(out: str | Path, results: dict[str, Any], records: dict[str, list[dict[str, Any]]], train_prices: list[float], test_prices: list[float], force: bool = False) -> None:
+    """results.json (strict JSON), predictions.jsonl and report.html appear together or not at all."""
+    from .atomic import strict_json
     from .report import write_report
 
-    write_report(out / "report.html", results, records, train_prices, test_prices)
-    return results
+    with output_folder(out, force, kind="bench") as staging:
+        write_json_atomic(staging / "results.json", results)
+        with open(staging / "predictions.jsonl", "w", encoding="utf-8") as handle:
+            for name, predictor_records in records.items():
+                for record in predictor_records:
+                    handle.write(json.dumps(strict_json({"predictor": name, **record}), allow_nan=False) + "\n")
+        write_report(staging / "report.html", results, records, train_prices, test_prices)
 
 
 def _conformal(predictor, validation, records: list[dict[str, Any]], level: float = 0.9) -> dict[str, Any] | None:
@@ -295,12 +360,6 @@ def _progress_bar(name: str, total: int):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=f"  {name}", leave=False)
-
-
-def _write_json(path: Path, content: dict[str, Any]) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(content, indent=1))
-    temporary.replace(path)
 
 
 def leaderboard_lines(results: dict[str, Any]) -> list[str]:

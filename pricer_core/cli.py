@@ -33,11 +33,48 @@ def parse_settings(settings: tuple[str, ...], default_name: str | None = None) -
 
 
 def _fail(message: str) -> None:
+    """A wrong flag or name: one line, exit 2 (bad input files and failed runs exit 1)."""
     click.echo(f"error: {message}", err=True)
     sys.exit(2)
 
 
-@click.command("pricer-bench")
+def one_line(error: BaseException) -> str:
+    """The first line of an error, prefixed by its type unless it is one of pricer's own input errors."""
+    text = (str(error).strip().splitlines() or [""])[0][:400]
+    if isinstance(error, ValueError) and text:
+        return text
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def run_with_one_line_errors(invoke: Any, ctx: click.Context) -> Any:
+    """Every command: .env read first; any error that escapes is one line and exit 1 (PRICER_DEBUG=1: traceback)."""
+    from .settings import debug, load_env_file
+
+    load_env_file()
+    try:
+        return invoke(ctx)
+    except (click.exceptions.Exit, click.ClickException, click.Abort):
+        raise
+    except KeyboardInterrupt:
+        if debug():
+            raise
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as error:
+        if debug():
+            raise
+        click.echo(f"error: {one_line(error)}", err=True)
+        sys.exit(1)
+
+
+class OneLineErrors(click.Command):
+    """`pricer-bench` on its own: the same error handling as every `pricer` command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return run_with_one_line_errors(super().invoke, ctx)
+
+
+@click.command("pricer-bench", cls=OneLineErrors)
 @click.option("--data", default=None, help="Folder of train/validation/test splits or a hub dataset id. Default: the bundled data.")
 @click.option("--test", "test_file", default=None, type=click.Path(exists=True, dir_okay=False), help="Score on this file instead of the test split.")
 @click.option("--size", default=200, show_default=True, type=click.IntRange(min=1), help="Score the first N test items, in file order.")
@@ -48,7 +85,8 @@ def _fail(message: str) -> None:
 @click.option("--no-cache", is_flag=True, help="Refit every predictor instead of reusing cached fits.")
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False), help="Where fitted models are cached. Default: $PRICER_CACHE or ~/.cache/pricer.")
 @click.option("--png", is_flag=True, help="Also write leaderboard.png (needs Chromium).")
-def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir, png) -> None:
+@click.option("--force", is_flag=True, help="Replace --out even if it holds files pricer did not write.")
+def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir, png, force) -> None:
     """Fit every selected predictor and compare them all on the same test items."""
     from .bench import leaderboard_lines, run_bench
     from .readers import DataError
@@ -65,6 +103,7 @@ def bench_command(data, test_file, size, predictors, out, workers, settings, no_
             use_cache=not no_cache,
             options=parse_settings(settings),
             echo=click.echo,
+            force=force,
         )
     except (DataError, ValueError, FileNotFoundError) as error:
         _fail(str(error))
@@ -72,6 +111,9 @@ def bench_command(data, test_file, size, predictors, out, workers, settings, no_
     for line in leaderboard_lines(results):
         click.echo(line)
     click.echo(f"\nwrote {Path(out) / 'results.json'}, predictions.jsonl and report.html")
+    if not any(entry["status"] == "ok" for entry in results["predictors"]):
+        click.echo("error: no predictor scored (see the reasons above)", err=True)
+        sys.exit(1)
     if png:
         from .report import screenshot
 
@@ -86,18 +128,18 @@ class PluginCommands(click.Group):
 
     _plugins_loaded = False
 
-    def _load_plugin_commands(self) -> None:
+    def _load_plugin_commands(self, warn: bool = True) -> None:
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        from .plugins import load_entry_points, pm
+        from .plugins import PluginError, add_commands
 
-        load_entry_points()
-        for impl in pm.hook.register_commands.get_hookimpls():
-            try:
-                impl.function(cli=self)
-            except Exception as error:  # a broken plugin must not break the CLI
-                click.echo(f"warning: plugin {impl.plugin_name} could not add its commands: {error}", err=True)
+        try:
+            problems = add_commands(self)  # each plugin in isolation: a broken one must not break the CLI
+        except PluginError as error:
+            _fail(str(error))
+        for problem in problems if warn else []:
+            click.echo(f"warning: {problem}", err=True)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
@@ -111,7 +153,14 @@ class PluginCommands(click.Group):
         return command
 
 
-@click.group(cls=PluginCommands)
+class PricerGroup(PluginCommands):
+    """`pricer`: every subcommand gets one-line errors and the working directory's .env."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return run_with_one_line_errors(super().invoke, ctx)
+
+
+@click.group(cls=PricerGroup)
 @click.version_option(package_name="pricer")
 def main() -> None:
     """pricer: predict prices from product text with interchangeable plugins."""
@@ -130,10 +179,16 @@ def plugins_command(ctx: click.Context, as_json: bool, requirements: bool) -> No
         return
     from dataclasses import asdict
 
-    from .plugins import collect
+    from .plugins import PluginError, collect
     from .plugins import requirements as requirement_lines
 
-    plugin_set = collect()
+    root = ctx.find_root().command
+    if isinstance(root, PluginCommands):
+        root._load_plugin_commands(warn=False)  # so commands, and errors adding them, are listed too
+    try:
+        plugin_set = collect()
+    except PluginError as error:
+        _fail(str(error))
     if requirements:
         for line in requirement_lines(plugin_set):
             click.echo(line)
@@ -143,11 +198,14 @@ def plugins_command(ctx: click.Context, as_json: bool, requirements: bool) -> No
         return
     for record in plugin_set.plugins:
         version = f" {record.version}" if record.version else ""
-        click.echo(f"{record.name} ({record.distribution or 'local'}{version})")
+        took = f" loaded in {record.load_seconds:.2f}s" if record.load_seconds is not None else ""
+        click.echo(f"{record.name} ({record.distribution or 'local'}{version}){took}")
         if record.predictors:
             click.echo(f"  predictors: {', '.join(record.predictors)}")
         if record.preprocessors:
             click.echo(f"  preprocessors: {', '.join(record.preprocessors)}")
+        if record.commands:
+            click.echo(f"  commands: {', '.join(record.commands)}")
         if record.error:
             click.echo(f"  error: {record.error}")
 
@@ -172,10 +230,12 @@ def plugins_new_command(name: str, parent: str) -> None:
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to save the fitted predictor in.")
 @click.option("--set", "settings", multiple=True, help="Setting KEY=VALUE (or NAME.KEY=VALUE), repeatable.")
 @click.option("--preset", default=None, help="Named preset, for predictors that have them (e.g. seed).")
-def train_command(name: str, data: str | None, out: str, settings: tuple[str, ...], preset: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace --out even if it holds files pricer did not write.")
+def train_command(name: str, data: str | None, out: str, settings: tuple[str, ...], preset: str | None, force: bool) -> None:
     """Fit one predictor on train/validation and save it."""
     import time
 
+    from .atomic import check_output
     from .bench import load_splits
     from .persistence import save_predictor
     from .plugins import collect
@@ -183,15 +243,24 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     plugin_set = collect()
     if name not in plugin_set.predictors:
         _fail(f"unknown predictor {name!r}; available: {', '.join(plugin_set.predictors)}")
-    options = parse_settings(settings, default_name=name).get(name, {})
+    parsed = parse_settings(settings, default_name=name)
+    stray = sorted(set(parsed) - {name})
+    if stray:
+        _fail(f"--set names {', '.join(stray)}, but this trains {name}")
+    options = parsed.get(name, {})
     if preset:
         options["preset"] = preset
+    check_output(out, force)  # before the fit, not after an hour of it
+    try:
+        predictor = plugin_set.predictors[name].create(**options)
+    except (TypeError, ValueError) as error:
+        _fail(f"{name}: {one_line(error)}")
     splits = load_splits(data)
-    predictor = plugin_set.predictors[name].create(**options)
     started = time.perf_counter()
-    predictor.fit(splits.train, splits.validation)
+    if predictor.fit(splits.train, splits.validation) is not predictor:
+        raise TypeError(f"{name}: fit must return self")
     seconds = time.perf_counter() - started
-    save_predictor(predictor, out, {"fit_seconds": seconds})
+    save_predictor(predictor, out, {"fit_seconds": seconds}, force=force)
     click.echo(f"fitted {name} in {seconds:.1f}s; saved to {out}")
 
 
@@ -200,19 +269,25 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
 @click.argument("items_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", default="-", help="JSON lines of id and price; - for standard output.")
 def predict_command(model_dir: str, items_file: str, out: str) -> None:
-    """Price every item of a file with a predictor saved by `pricer train`."""
+    """Price every row of a file, with or without a price, with a predictor saved by `pricer train`."""
+    from .atomic import write_text_atomic
+    from .evaluator import check_predictions
     from .persistence import load_predictor
     from .readers import read_items
 
     predictor = load_predictor(model_dir)
-    items, report = read_items(items_file)
+    items, report = read_items(items_file, require_price=False)
     click.echo(report.summary(), err=True)
-    prices = predictor.predict([item.model_copy(update={"price": None}) for item in items])
+    for problem in report.problems[:10]:
+        click.echo(f"  {problem}", err=True)
+    if not items:
+        raise ValueError(f"{items_file}: no row could be read, nothing to price")
+    prices = check_predictions(predictor.predict([item.model_copy(update={"price": None}) for item in items]), len(items), predictor.name)
     lines = [json.dumps({"id": item.id, "title": item.title, "price": round(price, 2)}) for item, price in zip(items, prices)]
     if out == "-":
         click.echo("\n".join(lines))
     else:
-        Path(out).write_text("\n".join(lines) + "\n")
+        write_text_atomic(out, "\n".join(lines) + "\n")
 
 
 @main.command("read")
@@ -221,14 +296,11 @@ def predict_command(model_dir: str, items_file: str, out: str) -> None:
 @click.option("--out", default=None, type=click.Path(dir_okay=False), help="Write the items as pricer JSON lines (.gz to compress).")
 def read_command(files: tuple[str, ...], format_: str | None, out: str | None) -> None:
     """Read files in any supported format and report kept/dropped rows by reason."""
-    from .readers import DataError, read_items, write_items
+    from .readers import read_items, write_items
 
     items = []
     for file in files:
-        try:
-            file_items, report = read_items(file, format_)
-        except DataError as error:
-            _fail(str(error))
+        file_items, report = read_items(file, format_)  # a DataError is one line, exit 1 (the group's handler)
         click.echo(report.summary())
         for problem in report.problems[:10]:
             click.echo(f"  {problem}")
@@ -264,48 +336,24 @@ def bundle_command(data: str, out: str | None) -> None:
 @click.option("--workers", default=None, type=int, help="Processes for cleaning. Default: all cores.")
 @click.option("--seed", default=42, show_default=True, help="Sampling seed.")
 @click.option("--push", default=None, help="Also push to this hub dataset id (needs HF_TOKEN and a network).")
-def curate_command(files, categories, seed_categories, repo, out, train_size, validation_size, test_size, lite, workers, seed, push) -> None:
+@click.option("--force", is_flag=True, help="Replace --out (and OUT-lite) even if they hold files pricer did not write.")
+def curate_command(files, categories, seed_categories, repo, out, train_size, validation_size, test_size, lite, workers, seed, push, force) -> None:
     """Clean raw Amazon metadata, dedupe, sample by price and write train/validation/test.
 
     \b
     Local files:  pricer curate meta_Appliances.jsonl.gz --out data/appliances --train 5000 --validation 500 --test 500
     From the hub: pricer curate --seed-categories --out data/full --lite
     """
-    from datasets import concatenate_datasets
-
     from . import curate
 
     chosen = list(categories) + (list(curate.SEED_CATEGORIES) if seed_categories else [])
     if not files and not chosen:
         _fail("give raw files, --category or --seed-categories")
-    parts, reports = [], []
-    if files:
-        dataset, report = curate.clean_files(list(files), workers=workers)
-        parts.append(dataset)
-        reports.append(("files", report))
-    for category in chosen:
-        dataset, report = curate.clean_hub_category(category, workers=workers, repo=repo)
-        parts.append(dataset)
-        reports.append((category, report))
-    for name, report in reports:
-        click.echo(f"{name}: {report.summary()}")
-        for problem in report.problems[:10]:
-            click.echo(f"  {problem}")
-    combined = concatenate_datasets(parts) if len(parts) > 1 else parts[0]
-    unique = curate.dedupe(combined)
-    click.echo(f"{len(unique)} items after removing duplicate titles and texts ({len(combined) - len(unique)} removed)")
-    try:
-        splits = curate.build_splits(unique, train_size, validation_size, test_size, seed)
-    except ValueError as error:
-        _fail(str(error))
-    curate.save_splits(splits, out)
-    click.echo(f"wrote {out}: " + ", ".join(f"{name} {len(split)}" for name, split in splits.items()))
-    if lite:
-        curate.save_splits(curate.lite(splits), f"{out}-lite")
-        click.echo(f"wrote {out}-lite")
-    if push:
-        splits.push_to_hub(push, private=True)
-        click.echo(f"pushed to {push}")
+    # DataError (bad input) and OutputError (a refused --out) are one line, exit 1 (the group's handler).
+    curate.curate(
+        files=list(files), categories=chosen, repo=repo, out=out, train=train_size, validation=validation_size,
+        test=test_size, seed=seed, workers=workers, lite=lite, force=force, push=push, echo=click.echo,
+    )
 
 
 @main.command("summarize")

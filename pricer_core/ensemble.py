@@ -1,10 +1,12 @@
 """`ensemble`: a non-negative blend of other predictors in log-price space, weighted on validation.
 
-Members are never refitted for the ensemble: it takes them from the bench's pool of fitted
-predictors (or the fit cache) and fits only its weights, by non-negative least squares of
-log(price + 1) on the members' log predictions plus an intercept; a source with enough validation
-rows gets weights of its own. Any single member with weight 1 is a feasible solution in every
-group, so on validation the blend's squared log error is at most the best member's.
+Members come from two places, never from hidden state: the bench offers the predictors it fitted
+in this run (`offer_members`), and any named member not offered is created from the plugin
+registry and fitted here, so `pricer train ensemble --set members='["bow-linear","xgboost"]'`
+works alone. Weights come from non-negative least squares of log(price + 1) on the members' log
+predictions plus an intercept; a source with enough validation rows gets weights of its own. Any
+single member with weight 1 is a feasible solution in every group, so on validation the blend's
+squared log error is at most the best member's.
 """
 
 from __future__ import annotations
@@ -16,12 +18,6 @@ from typing import Any
 
 from .item import Item
 from .predictor import Predictor, require_training_items
-
-PREFERRED_MEMBERS = ("dnn", "llm")
-NOT_MEMBERS = {"ensemble", "constant-mean", "constant-median", "random"}
-
-# The bench puts every predictor it fitted here, so the ensemble reuses them instead of refitting.
-FITTED_POOL: dict[str, Predictor] = {}
 
 
 def _fit_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], float]:
@@ -44,68 +40,114 @@ class Ensemble(Predictor):
     """Blend of fitted members; weights fitted on validation, non-negative, in log space."""
 
     name = "ensemble"
-    cacheable = False  # fitting is only the weights; members may change between runs
+    blends = True
+    blendable = False
+    cacheable = False  # fitting is only the weights; the offered members may change between runs
 
-    def __init__(self, members: list[str] | None = None, max_members: int = 2, max_validation: int = 400, min_source_rows: int = 100):
+    def __init__(
+        self,
+        members: list[str] | None = None,
+        max_members: int = 2,
+        max_validation: int = 400,
+        min_source_rows: int = 100,
+        member_settings: dict[str, dict[str, Any]] | None = None,
+    ):
         if max_members < 2:
             raise ValueError(f"ensemble: max_members must be at least 2, got {max_members}")
+        if members is not None and (not isinstance(members, list) or not all(isinstance(name, str) for name in members)):
+            raise ValueError(f"ensemble: members must be a list of predictor names, got {members!r}")
         self.members = list(members) if members else None
         self.max_members = max_members
         self.max_validation = max_validation
         self.min_source_rows = min_source_rows
+        self.member_settings = dict(member_settings or {})
         self.source_weights: dict[str, tuple[dict[str, float], float]] = {}
+        self._offered: dict[str, Predictor] = {}
         self._predictors: dict[str, Predictor] = {}
         self.weights: dict[str, float] = {}
         self.intercept = 0.0
         self.validation_scores: dict[str, float] = {}
+        self.failed_items = 0
 
     def config(self) -> dict[str, Any]:
-        return {"members": self.members, "max_members": self.max_members, "max_validation": self.max_validation, "min_source_rows": self.min_source_rows}
-
-    def _candidates(self) -> dict[str, Predictor]:
-        """Fitted predictors of this run; per-item (LLM) ones only when asked for, as each call costs."""
-        wanted = set(self.members or PREFERRED_MEMBERS)
         return {
-            name: predictor
-            for name, predictor in FITTED_POOL.items()
-            if name not in NOT_MEMBERS and (not getattr(predictor, "per_item", False) or name in wanted)
+            "members": self.members,
+            "max_members": self.max_members,
+            "max_validation": self.max_validation,
+            "min_source_rows": self.min_source_rows,
+            "member_settings": self.member_settings,
         }
+
+    def offer_members(self, fitted: dict[str, Predictor]) -> None:
+        """The bench hands over what it fitted in this run; only blendable predictors are kept."""
+        self._offered = {name: predictor for name, predictor in fitted.items() if getattr(predictor, "blendable", True)}
+
+    def _chosen_members(self, train: list[Item], validation: list[Item]) -> dict[str, Predictor]:
+        """Named members (offered, else fitted here), or every offered batch predictor."""
+        if not self.members:
+            # Per-item (LLM) members only when named: every call costs time or money.
+            return {name: p for name, p in self._offered.items() if not getattr(p, "per_item", False)}
+        chosen = {}
+        for name in self.members:
+            chosen[name] = self._offered[name] if name in self._offered else self._fit_member(name, train, validation)
+        return chosen
+
+    def _fit_member(self, name: str, train: list[Item], validation: list[Item]) -> Predictor:
+        from .plugins import collect
+
+        registry = collect().predictors
+        if name not in registry:
+            raise ValueError(f"ensemble: member {name!r} is not a registered predictor; available: {', '.join(registry)}")
+        if not getattr(registry[name].factory, "blendable", True):
+            raise ValueError(f"ensemble: {name!r} cannot be a member of a blend")
+        member = registry[name].create(**self.member_settings.get(name, {}))
+        if member.fit(train, validation) is not member:
+            raise TypeError(f"ensemble: member {name}: fit must return self")
+        return member
 
     def describe(self) -> dict[str, Any]:
         """What results.json shows: the weights and each member's validation MAE beside the blend's."""
-        return {"weights": self.weights, "intercept": self.intercept, "source_weights": self.source_weights, "validation_mae": self.validation_scores}
+        return {
+            "weights": self.weights,
+            "intercept": self.intercept,
+            "source_weights": self.source_weights,
+            "validation_mae": self.validation_scores,
+            "validation_items_without_prediction": self.failed_items,
+        }
 
     def fit(self, train: list[Item], validation: list[Item]) -> Ensemble:
         import numpy as np
+
+        from .evaluator import predict_all
 
         require_training_items(train)
         scored = [item for item in validation if item.price is not None]
         if not scored:
             raise ValueError("ensemble: weights are fitted on validation, and it is empty")
-        pool = self._candidates()
-        if self.members:
-            missing = [name for name in self.members if name not in pool]
-            if missing:
-                raise ValueError(f"ensemble: members {missing} were not fitted in this run (run them in the same bench)")
-            chosen = self.members
-        elif all(name in pool for name in PREFERRED_MEMBERS):
-            chosen = list(PREFERRED_MEMBERS)
-        else:
-            chosen = list(pool)
-        if len(chosen) < 2:
+        pool = self._chosen_members(train, validation)
+        if len(pool) < 2:
             raise ValueError(f"ensemble: needs at least two fitted members, have {sorted(pool)}")
-        if any(getattr(pool[name], "per_item", False) for name in chosen):
+        chosen = list(pool)
+        self.per_item = any(getattr(pool[name], "per_item", False) for name in chosen)
+        if self.per_item:
             scored = scored[: self.max_validation]  # each LLM call costs time or money
         blind = [item.model_copy(update={"price": None}) for item in scored]
-        predictions = {name: pool[name].predict(blind) for name in chosen}
+        columns = {name: predict_all(pool[name], blind)[0] for name in chosen}
+        # An item a member could not price is counted and left out of the weights, never fatal.
+        usable = [row for row in range(len(scored)) if all(columns[name][row] is not None for name in chosen)]
+        self.failed_items = len(scored) - len(usable)
+        if not usable:
+            raise ValueError("ensemble: no validation item got a price from every member")
+        scored = [scored[row] for row in usable]
+        predictions = {name: [columns[name][row] for row in usable] for name in chosen}
         prices = np.asarray([item.price for item in scored])
         truth = np.log1p(prices)
-        for name, values in predictions.items():
-            self.validation_scores[name] = float(np.mean(np.abs(np.asarray(values) - prices)))
+        self.validation_scores = {name: float(np.mean(np.abs(np.asarray(values) - prices))) for name, values in predictions.items()}
         if not self.members and len(chosen) > self.max_members:
             chosen = sorted(chosen, key=self.validation_scores.get)[: self.max_members]
         matrix = _log_matrix([predictions[name] for name in chosen])
         self._predictors = {name: pool[name] for name in chosen}
+        self._offered = {}  # the rest of the run's models are not kept alive by the ensemble
         self.weights, self.intercept = _fit_weights(matrix, truth, chosen)
         # Sources with enough validation rows get weights of their own: members are not equally good everywhere.
         sources = np.asarray([item.source or "" for item in scored])
@@ -131,6 +173,7 @@ class Ensemble(Predictor):
         return blended
 
     def predict(self, items: list[Item]) -> list[float]:
+        """Per-item members may raise NoPrediction for an item: with per_item set, the evaluator counts it."""
         if not self._predictors:
             raise RuntimeError("ensemble: predict called before fit")
         columns = [self._predictors[name].predict(items) for name in self.weights]
@@ -144,7 +187,14 @@ class Ensemble(Predictor):
         directory.mkdir(parents=True, exist_ok=True)
         for name, predictor in self._predictors.items():
             save_predictor(predictor, directory / "members" / name)
-        state = {"weights": self.weights, "intercept": self.intercept, "source_weights": self.source_weights, "validation_scores": self.validation_scores, **self.config()}
+        state = {
+            "weights": self.weights,
+            "intercept": self.intercept,
+            "source_weights": self.source_weights,
+            "validation_scores": self.validation_scores,
+            "per_item": bool(getattr(self, "per_item", False)),
+            **self.config(),
+        }
         (directory / "weights.json").write_text(json.dumps(state, indent=1))
 
     @classmethod
@@ -153,8 +203,14 @@ class Ensemble(Predictor):
 
         directory = Path(directory)
         state = json.loads((directory / "weights.json").read_text())
-        ensemble = cls(state["members"], state["max_members"], state["max_validation"], state["min_source_rows"])
+        ensemble = cls(state["members"], state["max_members"], state["max_validation"], state["min_source_rows"], state.get("member_settings"))
         ensemble.weights, ensemble.intercept, ensemble.validation_scores = state["weights"], state["intercept"], state["validation_scores"]
         ensemble.source_weights = {source: (weights, intercept) for source, (weights, intercept) in state["source_weights"].items()}
-        ensemble._predictors = {name: load_predictor(directory / "members" / name) for name in ensemble.weights}
+        ensemble.per_item = bool(state.get("per_item", False))
+        ensemble._predictors = {}
+        for name in ensemble.weights:
+            member = load_predictor(directory / "members" / name)
+            if member.name != name:
+                raise ValueError(f"{directory}: member folder {name} holds {member.name}")
+            ensemble._predictors[name] = member
         return ensemble

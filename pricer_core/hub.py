@@ -49,8 +49,12 @@ def from_dataset_dict(dataset_dict, name: str) -> Splits:
     return Splits(name=name, **splits)
 
 
-def save_local(directory: str | Path, splits: Splits) -> None:
-    to_dataset_dict(splits.train, splits.validation, splits.test).save_to_disk(str(directory))
+def save_local(directory: str | Path, splits: Splits, force: bool = False) -> None:
+    """save_to_disk beside the target, swapped in only over an empty or pricer-written folder."""
+    from .atomic import output_folder
+
+    with output_folder(directory, force, kind="dataset") as staging:
+        to_dataset_dict(splits.train, splits.validation, splits.test).save_to_disk(str(staging))
 
 
 def load_local(directory: str | Path) -> Splits:
@@ -59,13 +63,12 @@ def load_local(directory: str | Path) -> Splits:
     return from_dataset_dict(load_from_disk(str(directory)), Path(directory).name)
 
 
-def push_to_hub(name: str, train: list[Item], validation: list[Item], test: list[Item], private: bool = True, token: str | None = None) -> None:
-    """Upload the three splits as a dataset repo; a local folder path saves there instead."""
-    dataset_dict = to_dataset_dict(train, validation, test)
+def push_to_hub(name: str, train: list[Item], validation: list[Item], test: list[Item], private: bool = True, token: str | None = None, force: bool = False) -> None:
+    """Upload the three splits as a dataset repo; a local folder path saves there instead (never over a user's files)."""
     if _looks_local(name):
-        dataset_dict.save_to_disk(name)
+        save_local(name, Splits(Path(name).name, train, validation, test), force)
     else:
-        dataset_dict.push_to_hub(name, private=private, token=token)
+        to_dataset_dict(train, validation, test).push_to_hub(name, private=private, token=token)
 
 
 def from_hub(name: str) -> Splits:

@@ -59,6 +59,17 @@ class Predictor(ABC):
     name: ClassVar[str] = ""
     needs: ClassVar[Needs] = Needs()
     per_item: ClassVar[bool] = False
+    # The bench reuses a fit from its cache when settings and data match; False refits every run.
+    cacheable: ClassVar[bool] = True
+    # A predictor that blends others (the ensemble) is fitted after them and offered them first.
+    blends: ClassVar[bool] = False
+    # Whether a blend may use this predictor as a member (baselines say no).
+    blendable: ClassVar[bool] = True
+
+    @classmethod
+    def unavailable(cls, **settings: Any) -> str | None:
+        """Why it cannot run here with these settings (beyond `needs`), e.g. no server answers; None if it can."""
+        return None
 
     @abstractmethod
     def fit(self, train: list[Item], validation: list[Item]) -> Predictor:
@@ -84,6 +95,16 @@ class Predictor(ABC):
     def cost_usd(self) -> float:
         """Dollars spent on paid APIs so far (0 for local models)."""
         return 0.0
+
+    def describe(self) -> dict[str, Any] | None:
+        """Details for results.json (an ensemble's weights, say); None when there is nothing to add."""
+        return None
+
+    def offer_members(self, fitted: dict[str, Predictor]) -> None:
+        """For `blends = True`: the predictors the bench fitted in this run, before `fit` is called."""
+
+    def bypass_caches(self) -> None:
+        """Called for `--no-cache`: answer from the source, never from a stored reply (LLM predictors override)."""
 
 
 @dataclass
@@ -120,3 +141,17 @@ def require_training_items(train: list[Item]) -> list[float]:
             raise ValueError(f"training item {item.id}: no price")
         prices.append(item.price)
     return prices
+
+
+def check_setting_type(owner: str, key: str, value: Any, default: Any) -> None:
+    """A setting must have its default's type (ints pass for floats): `alpha="notjson"` fails here, not mid-fit."""
+    if default is None or value is None:
+        return
+    if isinstance(default, bool) or isinstance(value, bool):
+        matches = isinstance(value, bool) and isinstance(default, bool)
+    elif isinstance(default, float):
+        matches = isinstance(value, (int, float))
+    else:
+        matches = isinstance(value, type(default))
+    if not matches:
+        raise ValueError(f"{owner}: setting {key}={value!r} must be {type(default).__name__} like its default {default!r}")

@@ -33,6 +33,15 @@ def ids_sha256(items: list[Item]) -> str:
     return hashlib.sha256("\n".join(item.id for item in items).encode()).hexdigest()
 
 
+def content_sha256(items: list[Item]) -> str:
+    """Fingerprint of every field of every item, in order: the same ids with other prices differ."""
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(item.model_dump_json().encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 def bundle_dir() -> Path:
     return Path(str(resources.files("pricer_core") / "data" / "bundle"))
 

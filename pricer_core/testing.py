@@ -77,20 +77,23 @@ def _same(first: list[float], second: list[float], tolerance: float = 1e-6) -> b
     return all(math.isclose(a, b, rel_tol=tolerance, abs_tol=1e-6) for a, b in zip(first, second))
 
 
-def _load_in_new_process(directory: Path, items: list[Item]) -> list[float]:
+def _load_in_new_process(directory: Path, items: list[Item], cls: type) -> list[float]:
+    """The class is named by the kit's caller (code under test), never read from the folder."""
     items_path = directory / "items.jsonl"
     items_path.write_text("".join(item.model_dump_json() + "\n" for item in items))
     script = (
-        "import json, sys\n"
+        "import importlib, json, sys\n"
         "from pricer_core.item import Item\n"
         "from pricer_core.persistence import load_predictor\n"
-        "predictor = load_predictor(sys.argv[1])\n"
+        "factory = importlib.import_module(sys.argv[3])\n"
+        "for part in sys.argv[4].split('.'):\n"
+        "    factory = getattr(factory, part)\n"
+        "predictor = load_predictor(sys.argv[1], factory)\n"
         "items = [Item.model_validate_json(line) for line in open(sys.argv[2])]\n"
         "print(json.dumps([float(p) for p in predictor.predict(items)]))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(directory / "saved"), str(items_path)], capture_output=True, text=True, timeout=600
-    )
+    command = [sys.executable, "-c", script, str(directory / "saved"), str(items_path), cls.__module__, cls.__qualname__]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if result.returncode != 0:
         last = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise ConformanceError("save-load-new-process", f"loading in a new process failed: {last}")
@@ -135,7 +138,7 @@ def check_predictor(
     if "save-load-new-process" in rules:
         with tempfile.TemporaryDirectory() as folder:
             save_predictor(predictor, Path(folder) / "saved")
-            loaded = _load_in_new_process(Path(folder), test)
+            loaded = _load_in_new_process(Path(folder), test, type(predictor))
         if not _same(first, loaded, tolerance=1e-4):
             raise ConformanceError("save-load-new-process", "the loaded predictor predicts differently")
 

@@ -1,7 +1,7 @@
 import pytest
 
 from pricer_core.bench import run_bench
-from pricer_core.ensemble import FITTED_POOL, Ensemble
+from pricer_core.ensemble import Ensemble
 from pricer_core.splits import load_bundle
 
 
@@ -31,22 +31,20 @@ class _Fixed:
 def test_weights_fit_on_validation_beat_or_equal_best_member():
     splits = load_bundle()
     prices = {item.id: item.price for item in splits.validation}
-    FITTED_POOL.clear()
-    FITTED_POOL.update({"low": _Fixed(0.5, prices), "high": _Fixed(1.6, prices)})
-    try:
-        ensemble = Ensemble().fit(splits.train[:10], splits.validation)
-    finally:
-        FITTED_POOL.clear()
+    ensemble = Ensemble()
+    ensemble.offer_members({"low": _Fixed(0.5, prices), "high": _Fixed(1.6, prices)})
+    ensemble.fit(splits.train[:10], splits.validation)
     assert set(ensemble.weights) == {"low", "high"} and all(w >= 0 for w in ensemble.weights.values())
     best_member = min(ensemble.validation_rmsle[name] for name in ("low", "high"))
     assert ensemble.validation_rmsle["ensemble"] <= best_member + 1e-12
     assert ensemble.validation_scores["ensemble"] < min(ensemble.validation_scores["low"], ensemble.validation_scores["high"])
 
 
-def test_missing_member_is_a_clear_error():
-    FITTED_POOL.clear()
-    with pytest.raises(ValueError, match="were not fitted in this run"):
-        Ensemble(members=["xgboost", "dnn"]).fit(load_bundle().train[:5], load_bundle().validation[:5])
+def test_unknown_member_is_a_clear_error():
+    with pytest.raises(ValueError, match="member 'no-such-model' is not a registered predictor"):
+        Ensemble(members=["no-such-model", "constant-mean"]).fit(load_bundle().train[:5], load_bundle().validation[:5])
+    with pytest.raises(ValueError, match="'random' cannot be a member"):
+        Ensemble(members=["random", "constant-mean"]).fit(load_bundle().train[:5], load_bundle().validation[:5])
 
 
 class _GoodOn:
@@ -66,15 +64,134 @@ def test_sources_with_enough_rows_get_their_own_weights():
     prices = {item.id: item.price for item in splits.validation}
     official = "llm_engineering_official_test_2000"
     software = "student_test_lite_hamzabaccouri_software_2927"
-    FITTED_POOL.clear()
-    FITTED_POOL.update({"a": _GoodOn(official, prices), "b": _GoodOn(software, prices)})
-    try:
-        ensemble = Ensemble().fit(splits.train[:10], splits.validation)
-    finally:
-        FITTED_POOL.clear()
+    ensemble = Ensemble()
+    ensemble.offer_members({"a": _GoodOn(official, prices), "b": _GoodOn(software, prices)})
+    ensemble.fit(splits.train[:10], splits.validation)
     official_weights, _ = ensemble.source_weights[official]
     software_weights, _ = ensemble.source_weights[software]
     assert official_weights["a"] > 0.9 and official_weights["b"] < 0.1
     assert software_weights["b"] > 0.9 and software_weights["a"] < 0.1
     item = next(item for item in splits.validation if item.source == official)
     assert ensemble.predict([item])[0] == pytest.approx(item.price, rel=1e-6)
+
+
+from pricer_core import plugins  # noqa: E402
+from pricer_core.baselines import ConstantMedian  # noqa: E402
+from pricer_core.evaluator import NoPrediction  # noqa: E402
+from pricer_core.hookspecs import hookimpl  # noqa: E402
+
+
+class ByCategory(ConstantMedian):
+    """A deterministic member that learns something: the median price of the item's category."""
+
+    name = "by-category"
+    blendable = True
+
+    def save(self, directory):
+        from pricer_core.baselines import write_state
+
+        write_state(directory, {"value": self._value, "medians": self._medians})
+
+    @classmethod
+    def load(cls, directory):
+        from pricer_core.baselines import read_state
+
+        predictor, state = cls(), read_state(directory)
+        predictor._value, predictor._medians = state["value"], state["medians"]
+        return predictor
+
+    def fit(self, train, validation):
+        import statistics
+
+        super().fit(train, validation)
+        groups = {}
+        for item in train:
+            groups.setdefault(item.category, []).append(item.price)
+        self._medians = {category: statistics.median(prices) for category, prices in groups.items()}
+        return self
+
+    def predict(self, items):
+        return [self._medians.get(item.category, self._value) for item in items]
+
+
+class ByLength(ConstantMedian):
+    """Another deterministic member: longer texts cost more."""
+
+    name = "by-length"
+    blendable = True
+
+    def predict(self, items):
+        return [self._value * (0.5 + min(len(item.full), 2000) / 1000) for item in items]
+
+
+class SometimesSilent(ByLength):
+    """A per-item member (like an LLM) that cannot price every third item."""
+
+    name = "sometimes-silent"
+    per_item = True
+
+    def predict(self, items):
+        if sum(map(ord, items[0].id)) % 3 == 0:
+            raise NoPrediction("no number in reply")
+        return super().predict(items)
+
+
+class Members:
+    @hookimpl
+    def register_predictors(self, register):
+        for factory in (ByCategory, ByLength, SometimesSilent):
+            register(factory)
+
+
+@pytest.fixture
+def members():
+    plugins.pm.register(Members(), name="members")
+    yield
+    plugins.pm.unregister(name="members")
+
+
+def _ensemble_mae(results):
+    entry = {e["name"]: e for e in results["predictors"]}["ensemble"]
+    assert entry["status"] == "ok", entry
+    return entry["metrics"]["mae"], entry["details"]["weights"]
+
+
+def test_the_ensemble_does_not_depend_on_what_else_ran(members, tmp_path):
+    named = {"ensemble": {"members": ["by-category", "by-length"]}}
+    quiet = dict(size=60, echo=lambda _: None, use_cache=False)
+    alone = run_bench(predictors=["ensemble"], options=named, out=tmp_path / "a", **quiet)
+    beside_members = run_bench(predictors=["by-category", "by-length", "ensemble"], options=named, out=tmp_path / "b", **quiet)
+    beside_more = run_bench(
+        predictors=["ensemble", "constant-mean", "by-length", "random", "by-category"], options=named, out=tmp_path / "c", **quiet
+    )
+    assert _ensemble_mae(alone) == _ensemble_mae(beside_members) == _ensemble_mae(beside_more)
+    assert set(_ensemble_mae(alone)[1]) == {"by-category", "by-length"}
+
+
+def test_a_members_failure_on_an_item_is_counted_not_fatal(members, tmp_path):
+    results = run_bench(
+        predictors=["by-category", "sometimes-silent", "ensemble"],
+        options={"ensemble": {"members": ["by-category", "sometimes-silent"]}},
+        size=60, out=tmp_path, echo=lambda _: None, use_cache=False,
+    )
+    entry = {e["name"]: e for e in results["predictors"]}["ensemble"]
+    assert entry["status"] == "ok" and 0.5 < entry["coverage"] < 1
+    assert entry["details"]["validation_items_without_prediction"] > 0
+
+
+def test_trained_alone_it_fits_its_own_members_and_loads_back(members, tmp_path):
+    from click.testing import CliRunner
+
+    from pricer_core.cli import main
+
+    runner = CliRunner()
+    trained = runner.invoke(main, ["train", "ensemble", "--set", 'members=["by-category","by-length"]', "--out", str(tmp_path / "m")])
+    assert trained.exit_code == 0, trained.output
+    test_file = tmp_path / "test.jsonl"
+    from pricer_core.readers import write_items
+
+    write_items(test_file, load_bundle().test[:20])
+    predicted = runner.invoke(main, ["predict", str(tmp_path / "m"), str(test_file)])
+    assert predicted.exit_code == 0, predicted.output
+    rows = [line for line in predicted.output.splitlines() if line.startswith("{")]
+    assert len(rows) == 20

@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from pricer_core.item import Item
-from pricer_core.predictor import Predictor, require_training_items
+from pricer_core.predictor import Predictor, check_setting_type, require_training_items
 
 from .features import (
     HashedTfidf,
@@ -28,8 +28,10 @@ from .features import (
     source_augmented,
     to_target,
 )
+from .saved_estimators import RANDOM_FOREST_TYPES, load_estimator, save_estimator
 
 CONFIG_FILE = "config.json"
+FOREST_FILE = "forest.skops"
 
 
 class ClassicPredictor(Predictor):
@@ -43,6 +45,8 @@ class ClassicPredictor(Predictor):
         unknown = set(params) - set(self.PRESETS[preset])
         if unknown:
             raise ValueError(f"{self.name}: unknown setting(s) {sorted(unknown)}; known: {sorted(self.PRESETS[preset])}")
+        for key, value in params.items():
+            check_setting_type(self.name, key, value, self.PRESETS[preset][key])
         self.preset = preset
         self.seed = seed
         self.params = {**self.PRESETS[preset], **params}
@@ -314,7 +318,7 @@ class XGBoostPredictor(ClassicPredictor):
 
 
 class RandomForestPredictor(ClassicPredictor):
-    """Random forest on the same dense features as XGBoost; saved with joblib plus a version check."""
+    """Random forest on the same dense features as XGBoost; saved with skops (allow-listed types) plus a version check."""
 
     name = "random-forest"
     PRESETS = {
@@ -340,20 +344,19 @@ class RandomForestPredictor(ClassicPredictor):
         return from_target(self._model.predict(self._features.transform(items)), self.params["target"])
 
     def _save_state(self, directory: Path) -> None:
-        import joblib
         import sklearn
 
-        joblib.dump(self._model, directory / "forest.joblib", compress=3)
+        save_estimator(self._model, directory / FOREST_FILE)
         (directory / "versions.json").write_text(json.dumps({"scikit-learn": sklearn.__version__}))
         self._features.save(directory)
 
     def _load_state(self, directory: Path) -> None:
-        import joblib
         import sklearn
+        from sklearn.ensemble import RandomForestRegressor
 
         saved = json.loads((directory / "versions.json").read_text())["scikit-learn"]
         if saved != sklearn.__version__:
             raise RuntimeError(f"{directory}: forest saved with scikit-learn {saved}, this is {sklearn.__version__}; refit it")
-        self._model = joblib.load(directory / "forest.joblib")
+        self._model = load_estimator(directory / FOREST_FILE, RANDOM_FOREST_TYPES, RandomForestRegressor)
         self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
         self._features.load(directory)

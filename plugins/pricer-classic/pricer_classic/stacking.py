@@ -22,8 +22,10 @@ from pricer_core.item import Item
 
 from .features import MetaFeatures
 from .predictors import BagOfWordsLinear, ClassicPredictor
+from .saved_estimators import HIST_GRADIENT_BOOSTING_TYPES, load_estimator, save_estimator
 
 LEVEL_ONE_DIR = "bow-linear"
+TREES_FILE = "trees.skops"
 MAX_CATEGORIES = 254  # the trees' categorical limit (255 bins, one kept for "unknown")
 
 
@@ -99,22 +101,21 @@ class StackedBagOfWords(ClassicPredictor):
         return np.maximum(self._trees.predict(self._design(items, ridge_prices)), 0)
 
     def _save_state(self, directory: Path) -> None:
-        import joblib
         import sklearn
 
         self._ridge.save(directory / LEVEL_ONE_DIR)
-        joblib.dump(self._trees, directory / "trees.joblib", compress=3)
+        save_estimator(self._trees, directory / TREES_FILE)
         state: dict[str, Any] = {"scikit-learn": sklearn.__version__, "meta": self._meta.state(), "categories": self._categories}
         (directory / "stack.json").write_text(json.dumps(state))
 
     def _load_state(self, directory: Path) -> None:
-        import joblib
         import sklearn
+        from sklearn.ensemble import HistGradientBoostingRegressor
 
         state = json.loads((directory / "stack.json").read_text())
         if state["scikit-learn"] != sklearn.__version__:
             raise RuntimeError(f"{directory}: trees saved with scikit-learn {state['scikit-learn']}, this is {sklearn.__version__}; refit it")
         self._ridge = BagOfWordsLinear.load(directory / LEVEL_ONE_DIR)
-        self._trees = joblib.load(directory / "trees.joblib")
+        self._trees = load_estimator(directory / TREES_FILE, HIST_GRADIENT_BOOSTING_TYPES, HistGradientBoostingRegressor)
         self._meta = MetaFeatures.from_state(state["meta"])
         self._categories = state["categories"]

@@ -91,3 +91,55 @@ def test_registered_through_the_entry_point():
     plugin_set = collect()
     record = next(record for record in plugin_set.plugins if record.name == "classic")
     assert record.predictors == ["linear", "bow-linear", "random-forest", "xgboost", "bow-stack"] and record.error is None
+
+
+class _WritesMarker:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+@pytest.mark.parametrize("cls, state_file", [(RandomForestPredictor, "forest.skops"), (StackedBagOfWords, "trees.skops")], ids=["random-forest", "bow-stack"])
+def test_crafted_estimator_files_are_refused_and_run_nothing(cls, state_file, tmp_path):
+    """A pickle, or a skops file naming a type outside the allow-list, in place of the trees."""
+    import functools
+    import pathlib
+    import pickle
+
+    import skops.io
+
+    from pricer_core.persistence import ModelFolderError, load_predictor
+
+    train, validation, _ = tiny_data()
+    save_predictor(small(cls)().fit(train, validation), tmp_path / "m")
+    marker = tmp_path / "ran"
+    target = tmp_path / "m" / "model" / state_file
+    target.write_bytes(pickle.dumps(_WritesMarker(marker)))
+    with pytest.raises(ModelFolderError, match="not a skops file"):
+        load_predictor(tmp_path / "m")
+    skops.io.dump({"trees": functools.partial(pathlib.Path.touch, marker)}, target)
+    with pytest.raises(ModelFolderError, match="outside the allow-list"):
+        load_predictor(tmp_path / "m")
+    assert not marker.exists()
+
+
+def test_crafted_npz_with_pickled_objects_is_refused(tmp_path):
+    import numpy as np
+
+    from pricer_core.persistence import ModelFolderError, load_predictor
+
+    train, validation, _ = tiny_data()
+    save_predictor(LinearPredictor().fit(train, validation), tmp_path / "m")
+    np.savez(tmp_path / "m" / "model" / "linear.npz", coef=np.array([_WritesMarker(tmp_path / "ran")], dtype=object), intercept=0.0)
+    with pytest.raises(ModelFolderError, match="allow_pickle"):
+        load_predictor(tmp_path / "m")
+    assert not (tmp_path / "ran").exists()
+
+
+def test_wrongly_typed_settings_fail_at_construction():
+    with pytest.raises(ValueError, match="alpha='notjson' must be float"):
+        LinearPredictor(alpha="notjson")
+    with pytest.raises(ValueError, match="n_estimators=1.5 must be int"):
+        XGBoostPredictor(n_estimators=1.5)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from pricer_core.item import Item
-from pricer_core.predictor import Predictor, require_training_items
+from pricer_core.predictor import Predictor, check_setting_type, require_training_items
 
 from .config import NetConfig, Standardiser, TrainConfig
 
@@ -26,6 +26,10 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 NET_KEYS = {field.name for field in fields(NetConfig)}
 TRAIN_KEYS = {field.name for field in fields(TrainConfig)}
+SETTING_DEFAULTS: dict[str, Any] = {
+    **{field.name: field.default for field in (*fields(NetConfig), *fields(TrainConfig))},
+    "meta_tokens": False,
+}
 
 
 def document(item: Item, meta_tokens: bool) -> str:
@@ -49,6 +53,8 @@ class DnnPredictor(Predictor):
         unknown = set(settings) - (NET_KEYS | TRAIN_KEYS | {"meta_tokens"})
         if unknown:
             raise ValueError(f"dnn: unknown setting(s) {sorted(unknown)}; known: {sorted(NET_KEYS | TRAIN_KEYS | {'meta_tokens'})}")
+        for key, value in settings.items():
+            check_setting_type("dnn", key, value, SETTING_DEFAULTS[key])
         self.preset = preset
         self.settings = {**PRESETS[preset], **settings}
         self.device = device

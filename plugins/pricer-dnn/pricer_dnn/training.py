@@ -79,7 +79,11 @@ def train(
     start_epoch = 0
     checkpoint_path = checkpoint_dir / CHECKPOINT_FILE if checkpoint_dir else None
     if checkpoint_path and checkpoint_path.exists():
-        state = torch.load(checkpoint_path, map_location=device, weights_only=False)
+        try:  # tensors and plain containers only: a crafted pickle is refused, never run
+            state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        except Exception as error:
+            first = (str(error).strip().splitlines() or [""])[0][:160]
+            raise ValueError(f"{checkpoint_path}: not a checkpoint pricer can read ({type(error).__name__}: {first}); delete it to start over") from None
         if state["train_config"] != asdict(config):
             raise ValueError(f"{checkpoint_path}: checkpoint was made with other settings; delete it or use them")
         model.load_state_dict(state["model"])

@@ -53,3 +53,30 @@ def test_bad_inputs_are_clear_errors():
         DnnPredictor(layers=3)
     with pytest.raises(ValueError, match="unknown preset"):
         DnnPredictor(preset="giant")
+
+
+class _WritesMarker:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_crafted_weights_are_refused_and_run_nothing(tmp_path):
+    import pickle
+
+    from pricer_core.persistence import ModelFolderError, load_predictor
+
+    train, validation, _ = tiny_data()
+    save_predictor(small().fit(train, validation), tmp_path / "m")
+    marker = tmp_path / "ran"
+    (tmp_path / "m" / "model" / "weights.pt").write_bytes(pickle.dumps({"w": _WritesMarker(marker)}))
+    with pytest.raises(ModelFolderError, match="cannot load dnn"):
+        load_predictor(tmp_path / "m")
+    assert not marker.exists()
+
+
+def test_wrongly_typed_settings_fail_at_construction():
+    with pytest.raises(ValueError, match="epochs='5' must be int"):
+        DnnPredictor(epochs="5")

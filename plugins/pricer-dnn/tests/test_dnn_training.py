@@ -45,7 +45,7 @@ def test_resume_after_a_kill_gives_the_same_weights(tmp_path):
     interrupted = small_model()
     with pytest.raises(Killed):
         train(interrupted, rows, targets, config, torch.device("cpu"), checkpoint_dir=tmp_path, progress=False, after_epoch=kill_after_first_epoch)
-    assert torch.load(tmp_path / CHECKPOINT_FILE, weights_only=False)["epoch"] == 1
+    assert torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)["epoch"] == 1
     resumed = small_model(seed=123)  # a fresh process would start from other random weights
     history = train(resumed, rows, targets, config, torch.device("cpu"), checkpoint_dir=tmp_path, progress=False)
     assert [record["epoch"] for record in history] == [1, 2, 3]
@@ -72,3 +72,22 @@ def test_nan_targets_and_empty_rows_are_errors():
 def test_device_choice_can_be_overridden():
     assert pick_device("cpu").type == "cpu"
     assert pick_device().type in {"cuda", "mps", "cpu"}
+
+
+class _WritesMarker:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def test_a_crafted_checkpoint_is_refused_and_runs_nothing(tmp_path):
+    import pickle
+
+    rows, targets = data()
+    marker = tmp_path / "ran"
+    (tmp_path / CHECKPOINT_FILE).write_bytes(pickle.dumps({"model": _WritesMarker(marker)}))
+    with pytest.raises(ValueError, match="not a checkpoint pricer can read"):
+        train(small_model(), rows, targets, TrainConfig(epochs=1, batch_size=16), torch.device("cpu"), checkpoint_dir=tmp_path, progress=False)
+    assert not marker.exists()
