@@ -23,6 +23,7 @@ _EXPORTS = {
     "DataError": "readers",
     "Splits": "splits",
     "load_bundle": "splits",
+    "load_splits": "splits",
     "evaluate": "evaluator",
     "NoPrediction": "evaluator",
     "metrics": "metrics",

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import check_output, output_folder, write_json_atomic
+from .errors import one_line
 from .evaluator import DEFAULT_WORKERS, evaluate
 from .persistence import load_predictor, read_meta, save_predictor
 from .plugins import PluginSet, Registration, collect
-from .readers import DataError, read_items
+from .readers import read_items
 from .settings import cache_root, debug
-from .splits import Splits, content_sha256, ids_sha256, load_bundle, load_split_dir
+from .splits import Splits, content_sha256, ids_sha256, load_splits  # noqa: F401  (load_splits: public here too)
 
 RESULTS_SCHEMA = 1
 DEFAULT_SIZE = 200
@@ -33,28 +34,6 @@ DEFAULT_OUT = Path("bench-out")
 
 def default_cache_dir() -> Path:
     return cache_root()
-
-
-def load_splits(data: str | Path | None) -> Splits:
-    """The bundle (None), a folder of splits, or a hub dataset id; DataError (one line) otherwise."""
-    if data is None:
-        return load_bundle()
-    if Path(data).exists():
-        if not Path(data).is_dir():
-            raise DataError(f"{data}: is a file; --data takes a folder of train/validation/test splits or a hub id")
-        return load_split_dir(data)
-    text = str(data)
-    if text.startswith((".", "/", "~")) or text.count("/") != 1 or text.endswith((".gz", ".jsonl", ".json", ".parquet")):
-        raise DataError(f"{data}: no such folder (and not a hub dataset id of the form user/name)")
-    from .hub import from_hub
-
-    try:
-        return from_hub(text)
-    except DataError:
-        raise
-    except Exception as error:  # the hub's own errors are long; one line says what failed
-        first = (str(error).strip().splitlines() or [""])[0][:160]
-        raise DataError(f"{data}: not a local folder, and the hub could not load it ({type(error).__name__}: {first})") from None
 
 
 def quantiles(prices: list[float]) -> dict[str, float]:
@@ -103,11 +82,6 @@ def fit_key(registration: Registration, config: dict[str, Any], splits: Splits, 
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
 
 
-def _one_line(error: BaseException) -> str:
-    text = f"{type(error).__name__}: {error}".strip().splitlines()
-    return text[0][:300] if text else type(error).__name__
-
-
 def fit_or_load(
     registration: Registration,
     predictor: Any,
@@ -125,7 +99,7 @@ def fit_or_load(
             loaded = load_predictor(folder)
             fit_seconds = float(meta.get("fit_seconds", 0.0))
         except Exception as error:  # a stale or broken cache entry is dropped and refitted, never fatal
-            echo(f"  {registration.name}: cached fit unusable ({_one_line(error)}); refitting")
+            echo(f"  {registration.name}: cached fit unusable ({one_line(error)}); refitting")
             shutil.rmtree(folder, ignore_errors=True)
         else:
             echo(f"  {registration.name}: reusing cached fit ({folder})")
@@ -154,7 +128,7 @@ def create_predictors(
         try:
             created[name] = plugin_set.predictors[name].create(**options.get(name, {}))
         except (TypeError, ValueError) as error:
-            raise ValueError(f"--set {name}: {_one_line(error)}") from None
+            raise ValueError(f"--set: {one_line(error)}") from None
     return created
 
 
@@ -193,7 +167,7 @@ def run_bench(
         raise ValueError("every test item needs a price to be scored")
     plugin_set = collect()
     for record in plugin_set.errors():
-        echo(f"plugin {record.name} not usable: {record.error}")
+        echo(f"plugin {record.name}: {record.error}")
     names = list(predictors) if predictors else list(plugin_set.predictors)
     unknown = [name for name in names if name not in plugin_set.predictors]
     if unknown:
@@ -240,7 +214,7 @@ def run_bench(
             if bar:
                 bar.close()
         except Exception as error:  # one broken predictor must not stop the leaderboard
-            entry.update(status="failed", reason=_one_line(error))
+            entry.update(status="failed", reason=one_line(error))
             echo(f"  {name}: failed ({entry['reason']})")
             if debug():
                 traceback.print_exc()
@@ -308,7 +282,7 @@ def _score_entry(entry: dict[str, Any], predictor: Any, evaluation: Any, splits:
         try:
             entry["interval"] = _conformal(predictor, splits.validation, evaluation.records)
         except Exception as error:  # intervals are extra: their failure must not fail a scored predictor
-            entry["interval"] = {"error": _one_line(error)}
+            entry["interval"] = {"error": one_line(error)}
 
 
 def write_results(out: str | Path, results: dict[str, Any], records: dict[str, list[dict[str, Any]]], train_prices: list[float], test_prices: list[float], force: bool = False) -> None:

@@ -38,16 +38,9 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
-def one_line(error: BaseException) -> str:
-    """The first line of an error, prefixed by its type unless it is one of pricer's own input errors."""
-    text = (str(error).strip().splitlines() or [""])[0][:400]
-    if isinstance(error, ValueError) and text:
-        return text
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
 def run_with_one_line_errors(invoke: Any, ctx: click.Context) -> Any:
     """Every command: .env read first; any error that escapes is one line and exit 1 (PRICER_DEBUG=1: traceback)."""
+    from .errors import one_line
     from .settings import debug, load_env_file
 
     load_env_file()
@@ -236,9 +229,11 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     import time
 
     from .atomic import check_output
-    from .bench import load_splits
+    from .errors import one_line
     from .persistence import save_predictor
     from .plugins import collect
+    from .predictor import declared_settings
+    from .splits import load_splits
 
     plugin_set = collect()
     if name not in plugin_set.predictors:
@@ -248,13 +243,16 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     if stray:
         _fail(f"--set names {', '.join(stray)}, but this trains {name}")
     options = parsed.get(name, {})
+    registration = plugin_set.predictors[name]
     if preset:
+        if "preset" not in declared_settings(registration.factory)[0]:
+            _fail(f"{name} has no presets; drop --preset")
         options["preset"] = preset
     check_output(out, force)  # before the fit, not after an hour of it
     try:
-        predictor = plugin_set.predictors[name].create(**options)
+        predictor = registration.create(**options)
     except (TypeError, ValueError) as error:
-        _fail(f"{name}: {one_line(error)}")
+        _fail(one_line(error))
     splits = load_splits(data)
     started = time.perf_counter()
     if predictor.fit(splits.train, splits.validation) is not predictor:

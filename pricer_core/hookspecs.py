@@ -1,4 +1,8 @@
-"""The hooks a pricer plugin implements (entry-point group "pricer")."""
+"""The hooks a pricer plugin implements (entry-point group "pricer").
+
+Each hook runs in isolation: whatever it raises is reported on its plugin's record. A name that an
+earlier plugin (or the core) already registered keeps its first owner; the later one is skipped.
+"""
 
 from __future__ import annotations
 

@@ -155,3 +155,32 @@ def check_setting_type(owner: str, key: str, value: Any, default: Any) -> None:
         matches = isinstance(value, type(default))
     if not matches:
         raise ValueError(f"{owner}: setting {key}={value!r} must be {type(default).__name__} like its default {default!r}")
+
+
+def declared_settings(factory: Any) -> tuple[dict[str, Any], bool]:
+    """(setting → default) from the `__init__` signature, as scikit-learn's get_params reads them,
+    and whether it also takes **settings (then the predictor checks those itself, e.g. presets)."""
+    import inspect
+
+    try:
+        signature = inspect.signature(factory)
+    except (TypeError, ValueError):
+        return {}, True
+    defaults, open_ended = {}, False
+    for parameter in signature.parameters.values():
+        if parameter.kind is parameter.VAR_KEYWORD:
+            open_ended = True
+        elif parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
+            defaults[parameter.name] = None if parameter.default is parameter.empty else parameter.default
+    return defaults, open_ended
+
+
+def check_settings(owner: str, factory: Any, settings: dict[str, Any]) -> None:
+    """Unknown or wrongly typed settings are one ValueError naming them, before anything runs."""
+    declared, open_ended = declared_settings(factory)
+    unknown = sorted(set(settings) - set(declared))
+    if unknown and not open_ended:
+        raise ValueError(f"{owner}: unknown setting(s) {unknown}; known: {sorted(declared)}")
+    for key, value in settings.items():
+        if key in declared:
+            check_setting_type(owner, key, value, declared[key])

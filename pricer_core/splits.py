@@ -68,5 +68,27 @@ def load_split_dir(directory: str | Path, name: str | None = None) -> Splits:
     return Splits(name=name or directory.name, **splits)
 
 
+def load_splits(data: str | Path | None) -> Splits:
+    """The bundle (None), a folder of splits, or a hub dataset id; DataError (one line) otherwise."""
+    if data is None:
+        return load_bundle()
+    if Path(data).exists():
+        if not Path(data).is_dir():
+            raise DataError(f"{data}: is a file; --data takes a folder of train/validation/test splits or a hub id")
+        return load_split_dir(data)
+    text = str(data)
+    if text.startswith((".", "/", "~")) or text.count("/") != 1 or text.endswith((".gz", ".jsonl", ".json", ".parquet")):
+        raise DataError(f"{data}: no such folder (and not a hub dataset id of the form user/name)")
+    from .hub import from_hub
+
+    try:
+        return from_hub(text)
+    except DataError:
+        raise
+    except Exception as error:  # the hub's own errors are long; one line says what failed
+        first = (str(error).strip().splitlines() or [""])[0][:160]
+        raise DataError(f"{data}: not a local folder, and the hub could not load it ({type(error).__name__}: {first})") from None
+
+
 def load_manifest() -> dict:
     return json.loads((bundle_dir() / "manifest.json").read_text())

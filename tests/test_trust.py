@@ -316,7 +316,9 @@ def test_train_with_bad_flags_or_data_is_one_line(tmp_path):
     runner = CliRunner()
     out = str(tmp_path / "m")
     assert "unknown setting" in one_error_line(runner.invoke(main, ["train", "random", "--set", "nosuch=1", "--out", out]))
-    assert "nosuch" in one_error_line(runner.invoke(main, ["train", "random", "--preset", "nosuch", "--out", out]))
+    assert "random has no presets" in one_error_line(runner.invoke(main, ["train", "random", "--preset", "seed", "--out", out]))
+    wrong_type = runner.invoke(main, ["train", "random", "--set", "seed=notjson", "--out", out])
+    assert "seed='notjson' must be int" in one_error_line(wrong_type)
     bad_data = runner.invoke(main, ["train", "random", "--data", str(tmp_path / "missing"), "--out", out])
     assert "no such folder" in one_error_line(bad_data) and bad_data.exit_code == 1
     (tmp_path / "empty").mkdir()
