@@ -13,6 +13,7 @@ import subprocess
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -23,11 +24,13 @@ from .errors import one_line
 from .evaluator import DEFAULT_WORKERS, evaluate
 from .persistence import load_predictor, read_meta, save_predictor
 from .plugins import PluginSet, Registration, collect
+from .item import Item
+from .predictor import Predictor
 from .readers import read_items
+from .results import RESULTS_SCHEMA, BenchResults, DatasetInfo, Metrics, PairedDifference, PredictorResult  # noqa: F401
 from .settings import cache_root, debug
 from .splits import Splits, content_sha256, ids_sha256, load_splits  # noqa: F401  (load_splits: public here too)
 
-RESULTS_SCHEMA = 1
 DEFAULT_SIZE = 200
 DEFAULT_OUT = Path("bench-out")
 
@@ -132,27 +135,34 @@ def create_predictors(
     return created
 
 
-def run_bench(
-    data: str | Path | None = None,
-    test: str | Path | None = None,
-    size: int = DEFAULT_SIZE,
-    predictors: list[str] | None = None,
-    out: str | Path = DEFAULT_OUT,
-    workers: int = DEFAULT_WORKERS,
-    cache_dir: str | Path | None = None,
-    use_cache: bool = True,
-    options: dict[str, dict[str, Any]] | None = None,
-    seed: int = 42,
-    echo: Callable[[str], None] = print,
-    progress: bool = True,
-    force: bool = False,
-) -> dict[str, Any]:
-    """Fit (or reuse) each predictor, evaluate all on the first `size` test items, write results.
+@dataclass
+class BenchPlan:
+    """What a run will do, settled before anything is fitted: a bad flag fails here, at once."""
 
-    results.json, predictions.jsonl and report.html are written into a folder beside `out` and
-    swapped in together, only over a folder pricer wrote (or any, with force=True).
-    """
-    check_output(out, force)
+    splits: Splits
+    sample: list[Item]
+    plugin_set: PluginSet
+    entries: list[PredictorResult]
+    predictors: dict[str, Predictor]
+
+    @property
+    def train_prices(self) -> list[float]:
+        return [item.price for item in self.splits.train if item.price is not None]
+
+    @property
+    def sample_prices(self) -> list[float]:
+        return [item.price for item in self.sample]
+
+
+def plan_bench(
+    data: str | Path | None,
+    test: str | Path | None,
+    size: int,
+    predictors: list[str] | None,
+    options: dict[str, dict[str, Any]],
+    echo: Callable[[str], None],
+) -> BenchPlan:
+    """Load the data, pick the sample, resolve predictor names, skip what cannot run, build the rest."""
     splits = load_splits(data)
     test_items = splits.test
     if test is not None:
@@ -174,88 +184,116 @@ def run_bench(
         raise ValueError(f"unknown predictor(s) {', '.join(unknown)}; available: {', '.join(plugin_set.predictors)}")
     # A predictor that blends others runs after them, so it can be offered what they fitted.
     names.sort(key=lambda name: bool(getattr(plugin_set.predictors[name].factory, "blends", False)))
-    options = options or {}
-    entries = [_new_entry(name, plugin_set.predictors[name].plugin) for name in names]
-    runnable = {}
+    entries = [PredictorResult(name=name, plugin=plugin_set.predictors[name].plugin) for name in names]
+    runnable = []
     for entry in entries:
-        missing = _missing(plugin_set.predictors[entry["name"]], options.get(entry["name"], {}), splits, sample)
+        missing = _missing(plugin_set.predictors[entry.name], options.get(entry.name, {}), splits, sample)
         if missing:
-            entry.update(status="skipped", reason=missing)
+            entry.status, entry.reason = "skipped", missing
         else:
-            runnable[entry["name"]] = entry
-    created = create_predictors(plugin_set, list(runnable), {name: value for name, value in options.items() if name in runnable or name not in names})
+            runnable.append(entry.name)
+    checked_options = {name: value for name, value in options.items() if name in runnable or name not in names}
+    created = create_predictors(plugin_set, runnable, checked_options)
+    return BenchPlan(splits, sample, plugin_set, entries, created)
+
+
+def run_predictor(
+    plan: BenchPlan,
+    entry: PredictorResult,
+    fitted: dict[str, Predictor],
+    cache: Path | None,
+    use_cache: bool,
+    workers: int,
+    seed: int,
+    progress: bool,
+    echo: Callable[[str], None],
+) -> list[dict[str, Any]] | None:
+    """Fit (or reuse) and score one predictor into its entry; its per-item records, or None if it failed."""
+    name = entry.name
+    registration = plan.plugin_set.predictors[name]
+    version = next((r.version for r in plan.plugin_set.plugins if r.name == registration.plugin), None)
+    predictor = plan.predictors[name]
+    if not use_cache:
+        predictor.bypass_caches()
+    if predictor.blends:
+        predictor.offer_members(dict(fitted))
+    try:
+        predictor, fit_seconds, cached = fit_or_load(registration, predictor, plan.splits, cache if use_cache else None, version, echo)
+        entry.fit_seconds, entry.cached_fit = round(fit_seconds, 3), cached
+        fitted[name] = predictor
+        bar = _progress_bar(name, len(plan.sample)) if progress and getattr(predictor, "per_item", False) else None
+        evaluation = evaluate(predictor, plan.sample, workers, bar.update if bar else None, seed=seed)
+        if bar:
+            bar.close()
+    except Exception as error:  # one broken predictor must not stop the leaderboard
+        entry.status, entry.reason = "failed", one_line(error)
+        echo(f"  {name}: failed ({entry.reason})")
+        if debug():
+            traceback.print_exc()
+        return None
+    _score_entry(entry, predictor, evaluation, plan.splits)
+    low, high = entry.metrics.mae_ci95
+    echo(f"  {name}: MAE ${entry.metrics.mae:.2f} [{low:.2f}, {high:.2f}]")
+    return evaluation.records
+
+
+def assemble_results(plan: BenchPlan, records: dict[str, list[dict[str, Any]]], seed: int) -> BenchResults:
+    """The run with its provenance: versions, git commit, which items, and every pair's paired difference."""
+    return BenchResults(
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        git=_git_commit(),
+        versions=_versions(plan.plugin_set),
+        dataset=DatasetInfo(
+            name=plan.splits.name,
+            sizes={**plan.splits.sizes(), "sample": len(plan.sample)},
+            sample_ids_sha256=ids_sha256(plan.sample),
+            train_price=quantiles(plan.train_prices),
+            sample_price=quantiles(plan.sample_prices),
+        ),
+        seed=seed,
+        predictors=plan.entries,
+        paired=paired_comparisons(plan.entries, records, seed),
+    )
+
+
+def run_bench(
+    data: str | Path | None = None,
+    test: str | Path | None = None,
+    size: int = DEFAULT_SIZE,
+    predictors: list[str] | None = None,
+    out: str | Path = DEFAULT_OUT,
+    workers: int = DEFAULT_WORKERS,
+    cache_dir: str | Path | None = None,
+    use_cache: bool = True,
+    options: dict[str, dict[str, Any]] | None = None,
+    seed: int = 42,
+    echo: Callable[[str], None] = print,
+    progress: bool = True,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Fit (or reuse) each predictor, evaluate all on the first `size` test items, write results.
+
+    Returns the results.json content. results.json, predictions.jsonl and report.html are written
+    into a folder beside `out` and swapped in together, only over a folder pricer wrote (or any,
+    with force=True).
+    """
+    check_output(out, force)
+    plan = plan_bench(data, test, size, predictors, options or {}, echo)
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    train_prices = [item.price for item in splits.train if item.price is not None]
-    test_prices = [item.price for item in sample]
-    echo(f"train price: {quantiles(train_prices)}")
-    echo(f"test sample price: {quantiles(test_prices)}")
-
+    echo(f"train price: {quantiles(plan.train_prices)}")
+    echo(f"test sample price: {quantiles(plan.sample_prices)}")
     records: dict[str, list[dict[str, Any]]] = {}
-    fitted: dict[str, Any] = {}  # this run's fitted predictors, offered to blends; gone when run_bench returns
-    for entry in entries:
-        name = entry["name"]
-        if entry["status"] == "skipped":
-            echo(f"  {name}: skipped ({entry['reason']})")
+    fitted: dict[str, Predictor] = {}  # this run's fitted predictors, offered to blends; gone when run_bench returns
+    for entry in plan.entries:
+        if entry.status == "skipped":
+            echo(f"  {entry.name}: skipped ({entry.reason})")
             continue
-        registration = plugin_set.predictors[name]
-        version = next((r.version for r in plugin_set.plugins if r.name == registration.plugin), None)
-        predictor = created[name]
-        if not use_cache:
-            predictor.bypass_caches()
-        if predictor.blends:
-            predictor.offer_members(dict(fitted))
-        try:
-            predictor, fit_seconds, cached = fit_or_load(registration, predictor, splits, cache if use_cache else None, version, echo)
-            entry["fit_seconds"] = round(fit_seconds, 3)
-            entry["cached_fit"] = cached
-            fitted[name] = predictor
-            bar = _progress_bar(name, len(sample)) if progress and getattr(predictor, "per_item", False) else None
-            evaluation = evaluate(predictor, sample, workers, bar.update if bar else None, seed=seed)
-            if bar:
-                bar.close()
-        except Exception as error:  # one broken predictor must not stop the leaderboard
-            entry.update(status="failed", reason=one_line(error))
-            echo(f"  {name}: failed ({entry['reason']})")
-            if debug():
-                traceback.print_exc()
-            continue
-        _score_entry(entry, predictor, evaluation, splits)
-        records[name] = evaluation.records
-        low, high = entry["metrics"]["mae_ci95"]
-        echo(f"  {name}: MAE ${entry['metrics']['mae']:.2f} [{low:.2f}, {high:.2f}]")
-
-    results = {
-        "schema": RESULTS_SCHEMA,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git": _git_commit(),
-        "versions": _versions(plugin_set),
-        "dataset": {
-            "name": splits.name,
-            "sizes": {**splits.sizes(), "sample": len(sample)},
-            "sample_ids_sha256": ids_sha256(sample),
-            "train_price": quantiles(train_prices),
-            "sample_price": quantiles(test_prices),
-        },
-        "seed": seed,
-        "predictors": entries,
-        "paired": paired_comparisons(entries, records, seed),
-    }
-    write_results(out, results, records, train_prices, test_prices, force)
-    return results
-
-
-def _new_entry(name: str, plugin: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "plugin": plugin,
-        "status": "ok",
-        "reason": None,
-        "metrics": None,
-        "n": 0,
-        "fit_seconds": None,
-        "predict_seconds": None,
-        "cost_usd": 0.0,
-    }
+        scored = run_predictor(plan, entry, fitted, cache, use_cache, workers, seed, progress, echo)
+        if scored is not None:
+            records[entry.name] = scored
+    results = assemble_results(plan, records, seed)
+    write_results(out, results, records, plan.train_prices, plan.sample_prices, force)
+    return results.to_json()
 
 
 def _missing(registration: Registration, options: dict[str, Any], splits: Splits, sample: list) -> str | None:
@@ -267,31 +305,34 @@ def _missing(registration: Registration, options: dict[str, Any], splits: Splits
     return missing
 
 
-def _score_entry(entry: dict[str, Any], predictor: Any, evaluation: Any, splits: Splits) -> None:
-    entry.update(
-        metrics={key: evaluation.metrics[key] for key in ("mae", "mae_ci95", "mse", "rmse", "rmsle", "r2", "hit_rate")},
-        n=sum(1 for r in evaluation.records if r["prediction"] is not None),
-        coverage=evaluation.metrics["coverage"],
-        predict_seconds=round(evaluation.predict_seconds, 3),
-        cost_usd=float(predictor.cost_usd()),
-    )
-    details = predictor.describe()
-    if details is not None:
-        entry["details"] = details
+def _score_entry(entry: PredictorResult, predictor: Predictor, evaluation: Any, splits: Splits) -> None:
+    entry.metrics = Metrics(**{key: evaluation.metrics[key] for key in Metrics.model_fields})
+    entry.n = sum(1 for r in evaluation.records if r["prediction"] is not None)
+    entry.coverage = evaluation.metrics["coverage"]
+    entry.predict_seconds = round(evaluation.predict_seconds, 3)
+    entry.cost_usd = float(predictor.cost_usd())
+    entry.details = predictor.describe()
     if not getattr(predictor, "per_item", False):
         try:
-            entry["interval"] = _conformal(predictor, splits.validation, evaluation.records)
+            entry.interval = _conformal(predictor, splits.validation, evaluation.records)
         except Exception as error:  # intervals are extra: their failure must not fail a scored predictor
-            entry["interval"] = {"error": one_line(error)}
+            entry.interval = {"error": one_line(error)}
 
 
-def write_results(out: str | Path, results: dict[str, Any], records: dict[str, list[dict[str, Any]]], train_prices: list[float], test_prices: list[float], force: bool = False) -> None:
+def write_results(
+    out: str | Path,
+    results: BenchResults,
+    records: dict[str, list[dict[str, Any]]],
+    train_prices: list[float],
+    test_prices: list[float],
+    force: bool = False,
+) -> None:
     """results.json (strict JSON), predictions.jsonl and report.html appear together or not at all."""
     from .atomic import strict_json
     from .report import write_report
 
     with output_folder(out, force, kind="bench") as staging:
-        write_json_atomic(staging / "results.json", results)
+        write_json_atomic(staging / "results.json", results.to_json())
         with open(staging / "predictions.jsonl", "w", encoding="utf-8") as handle:
             for name, predictor_records in records.items():
                 for record in predictor_records:
@@ -316,17 +357,17 @@ def _conformal(predictor, validation, records: list[dict[str, Any]], level: floa
     }
 
 
-def paired_comparisons(entries: list[dict[str, Any]], records: dict[str, list[dict[str, Any]]], seed: int) -> list[dict[str, Any]]:
+def paired_comparisons(entries: list[PredictorResult], records: dict[str, list[dict[str, Any]]], seed: int) -> list[PairedDifference]:
     """For every pair that scored the same items: MAE(a) − MAE(b) with its paired bootstrap 95% interval."""
     from .metrics import paired_difference
 
-    full = [e["name"] for e in entries if e["status"] == "ok" and all(r["prediction"] is not None for r in records[e["name"]])]
+    full = [e.name for e in entries if e.scored and all(r["prediction"] is not None for r in records[e.name])]
     pairs = []
     for position, first in enumerate(full):
         for second in full[position + 1 :]:
             errors_a = [r["error"] for r in records[first]]
             errors_b = [r["error"] for r in records[second]]
-            pairs.append({"a": first, "b": second, **paired_difference(errors_a, errors_b, resamples=2000, seed=seed)})
+            pairs.append(PairedDifference(a=first, b=second, **paired_difference(errors_a, errors_b, resamples=2000, seed=seed)))
     return pairs
 
 
@@ -336,21 +377,20 @@ def _progress_bar(name: str, total: int):
     return tqdm(total=total, desc=f"  {name}", leave=False)
 
 
-def leaderboard_lines(results: dict[str, Any]) -> list[str]:
+def leaderboard_lines(results: BenchResults | dict[str, Any]) -> list[str]:
     """The table pricer-bench prints: best MAE first, then failed and skipped with their reason."""
+    entries = results.predictors if isinstance(results, BenchResults) else [PredictorResult.model_validate(e) for e in results["predictors"]]
     header = f"{'predictor':<18} {'MAE $':>8} {'95% CI':>17} {'RMSLE':>6} {'R² %':>7} {'hit %':>6} {'fit s':>7} {'pred s':>7} {'cost $':>7}  status"
     lines = [header, "-" * len(header)]
-    entries = results["predictors"]
-    ranked = sorted((e for e in entries if e["status"] == "ok"), key=lambda e: e["metrics"]["mae"])
-    for entry in ranked:
-        m = entry["metrics"]
-        ci = f"[{m['mae_ci95'][0]:.1f}, {m['mae_ci95'][1]:.1f}]"
+    for entry in sorted((e for e in entries if e.scored), key=lambda e: e.metrics.mae):
+        m = entry.metrics
+        ci = f"[{m.mae_ci95[0]:.1f}, {m.mae_ci95[1]:.1f}]"
         lines.append(
-            f"{entry['name']:<18} {m['mae']:>8.2f} {ci:>17} {m['rmsle']:>6.3f} {m['r2']:>7.1f} {m['hit_rate']:>6.1f} "
-            f"{entry['fit_seconds']:>7.1f} {entry['predict_seconds']:>7.2f} {entry['cost_usd']:>7.4f}  ok"
-            + ("" if entry.get("coverage", 1) == 1 else f" (coverage {entry['coverage']:.0%})")
+            f"{entry.name:<18} {m.mae:>8.2f} {ci:>17} {m.rmsle:>6.3f} {m.r2:>7.1f} {m.hit_rate:>6.1f} "
+            f"{entry.fit_seconds or 0:>7.1f} {entry.predict_seconds or 0:>7.2f} {entry.cost_usd:>7.4f}  ok"
+            + ("" if entry.coverage in (None, 1) else f" (coverage {entry.coverage:.0%})")
         )
     for entry in entries:
-        if entry["status"] != "ok":
-            lines.append(f"{entry['name']:<18} {'':>8} {'':>17} {'':>6} {'':>7} {'':>6} {'':>7} {'':>7} {'':>7}  {entry['status']}: {entry['reason']}")
+        if entry.status != "ok":
+            lines.append(f"{entry.name:<18} {'':>8} {'':>17} {'':>6} {'':>7} {'':>6} {'':>7} {'':>7} {'':>7}  {entry.status}: {entry.reason}")
     return lines

@@ -7,18 +7,19 @@ from pathlib import Path
 from typing import Any
 
 from .metrics import running_mean_band
+from .results import BenchResults, PairedDifference, PredictorResult
 
 COLOURS = {"green": "#2ca02c", "orange": "#ff7f0e", "red": "#d62728"}
 
 
-def leaderboard_figure(predictors: list[dict[str, Any]]):
+def leaderboard_figure(predictors: list[PredictorResult]):
     import plotly.graph_objects as go
 
-    ranked = sorted((p for p in predictors if p["status"] == "ok"), key=lambda p: p["metrics"]["mae"])
-    names = [p["name"] for p in ranked]
-    mae = [p["metrics"]["mae"] for p in ranked]
-    low = [p["metrics"]["mae"] - p["metrics"]["mae_ci95"][0] for p in ranked]
-    high = [p["metrics"]["mae_ci95"][1] - p["metrics"]["mae"] for p in ranked]
+    ranked = sorted((p for p in predictors if p.scored), key=lambda p: p.metrics.mae)
+    names = [p.name for p in ranked]
+    mae = [p.metrics.mae for p in ranked]
+    low = [p.metrics.mae - p.metrics.mae_ci95[0] for p in ranked]
+    high = [p.metrics.mae_ci95[1] - p.metrics.mae for p in ranked]
     figure = go.Figure(
         go.Bar(x=mae, y=names, orientation="h", error_x={"type": "data", "symmetric": False, "array": high, "arrayminus": low})
     )
@@ -88,12 +89,12 @@ def price_distribution_figure(train_prices: list[float], test_prices: list[float
     return figure
 
 
-def paired_figure(pairs: list[dict[str, Any]]):
+def paired_figure(pairs: list[PairedDifference]):
     """MAE(row) − MAE(column) on the same items; a ✓ marks gaps whose 95% interval excludes 0."""
     import plotly.graph_objects as go
 
-    names = sorted({pair["a"] for pair in pairs} | {pair["b"] for pair in pairs})
-    lookup = {(pair["a"], pair["b"]): pair for pair in pairs}
+    names = sorted({pair.a for pair in pairs} | {pair.b for pair in pairs})
+    lookup = {(pair.a, pair.b): pair for pair in pairs}
     values, labels = [], []
     for row in names:
         row_values, row_labels = [], []
@@ -106,8 +107,8 @@ def paired_figure(pairs: list[dict[str, Any]]):
                 row_values.append(None)
                 row_labels.append("")
                 continue
-            row_values.append(sign * pair["difference"])
-            row_labels.append(f"{sign * pair['difference']:+.1f}{' ✓' if pair['significant'] else ''}")
+            row_values.append(sign * pair.difference)
+            row_labels.append(f"{sign * pair.difference:+.1f}{' ✓' if pair.significant else ''}")
         values.append(row_values)
         labels.append(row_labels)
     figure = go.Figure(go.Heatmap(z=values, x=names, y=names, text=labels, texttemplate="%{text}", colorscale="RdBu_r", zmid=0))
@@ -117,38 +118,37 @@ def paired_figure(pairs: list[dict[str, Any]]):
 
 def write_report(
     path: str | Path,
-    results: dict[str, Any],
+    results: BenchResults,
     records: dict[str, list[dict[str, Any]]],
     train_prices: list[float],
     test_prices: list[float],
 ) -> None:
     """Assemble the figures into one HTML page; plotly.js is inlined once at the top."""
-    figures = [leaderboard_figure(results["predictors"]), price_distribution_figure(train_prices, test_prices)]
-    if results.get("paired"):
-        figures.append(paired_figure(results["paired"]))
-    for predictor in results["predictors"]:
-        if predictor["status"] == "ok":
-            figures.append(scatter_figure(predictor["name"], records[predictor["name"]], predictor["metrics"]))
-            figures.append(running_error_figure(predictor["name"], records[predictor["name"]]))
+    from .atomic import write_text_atomic
+
+    figures = [leaderboard_figure(results.predictors), price_distribution_figure(train_prices, test_prices)]
+    if results.paired:
+        figures.append(paired_figure(results.paired))
+    for predictor in results.predictors:
+        if predictor.scored:
+            figures.append(scatter_figure(predictor.name, records[predictor.name], predictor.metrics.model_dump()))
+            figures.append(running_error_figure(predictor.name, records[predictor.name]))
     body = [figure.to_html(full_html=False, include_plotlyjs=(index == 0)) for index, figure in enumerate(figures)]
     skipped = [
-        f"<li><b>{html.escape(p['name'])}</b>: {html.escape(p['status'])} ({html.escape(p.get('reason') or '')})</li>"
-        for p in results["predictors"]
-        if p["status"] != "ok"
+        f"<li><b>{html.escape(p.name)}</b>: {html.escape(p.status)} ({html.escape(p.reason or '')})</li>"
+        for p in results.predictors
+        if p.status != "ok"
     ]
-    dataset = results["dataset"]
+    dataset = results.dataset
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>pricer bench</title></head><body>"
-        f"<h1>pricer bench: {html.escape(str(dataset['name']))}</h1>"
-        f"<p>{dataset['sizes']['sample']} test items; created {html.escape(results['created'])}</p>"
+        f"<h1>pricer bench: {html.escape(str(dataset.name))}</h1>"
+        f"<p>{dataset.sizes['sample']} test items; created {html.escape(results.created)}</p>"
         + (f"<h2>Not run</h2><ul>{''.join(skipped)}</ul>" if skipped else "")
         + "".join(body)
         + "</body></html>"
     )
-    path = Path(path)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(page, encoding="utf-8")
-    temporary.replace(path)
+    write_text_atomic(path, page)
 
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

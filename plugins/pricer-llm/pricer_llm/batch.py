@@ -4,12 +4,18 @@ Flow: JSONL files of at most 1000 requests (custom_id = item id) → upload (pur
 create batch (24h window) → poll → download output and error files → summaries written back by
 id. Every step is recorded in a JSON state file, written atomically, before the next one starts,
 so a killed run picks up where it stopped; rows that failed are re-submitted on the next run.
+
+The state file is data, not instructions: the host is this run's (`base_url`, GROQ_BASE_URL or
+Groq), request files are always `<state>-files/requests-NNNN.jsonl` beside it (an `input_path`
+written by older versions is ignored), and every file or batch id must look like one before it
+goes into a URL path.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +29,28 @@ from .prompts import summary_messages, tidy_summary
 CHUNK_SIZE = 1000
 BATCH_MODEL = "openai/gpt-oss-20b"
 TERMINAL = {"completed", "failed", "expired", "cancelled"}
+# Provider ids (file_01j..., batch_01j..., ftjob-...): no "/", no ".." can ride into a URL path.
+PROVIDER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
+ID_KEYS = ("file_id", "batch_id", "output_file_id", "error_file_id")
+
+
+def check_provider_id(path: Path, key: str, value) -> None:
+    if value is not None and not (isinstance(value, str) and PROVIDER_ID.fullmatch(value)):
+        raise ValueError(f"{path}: {key} {str(value)[:80]!r} is not a provider id")
+
+
+def _check_state(path: Path, data) -> dict[str, Any]:
+    if not isinstance(data, dict) or not isinstance(data.get("chunks"), list) or not isinstance(data.get("summaries"), dict) or not isinstance(data.get("failed"), dict):
+        raise ValueError(f"{path}: not a batch state file (expected chunks, summaries and failed)")
+    for position, chunk in enumerate(data["chunks"]):
+        if not isinstance(chunk, dict) or not isinstance(chunk.get("ids"), list) or not all(isinstance(item_id, str) for item_id in chunk["ids"]):
+            raise ValueError(f"{path}: chunk {position} has no list of item ids")
+        for key in ID_KEYS:
+            check_provider_id(path, f"chunk {position} {key}", chunk.get(key))
+        chunk.pop("input_path", None)  # older versions stored it; the request file's place is fixed now
+    if not all(isinstance(text, str) for text in data["summaries"].values()):
+        raise ValueError(f"{path}: summaries must be texts")
+    return data
 
 
 class BatchState:
@@ -32,9 +60,10 @@ class BatchState:
         self.path = Path(path)
         if self.path.exists():
             try:
-                self.data = json.loads(self.path.read_text())
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{self.path}: state file is not valid JSON ({error.msg} at line {error.lineno})") from None
+                data = json.loads(self.path.read_text())
+            except (json.JSONDecodeError, UnicodeDecodeError) as error:
+                raise ValueError(f"{self.path}: state file is not valid JSON ({error})") from None
+            self.data = _check_state(self.path, data)
         else:
             self.data = {"chunks": [], "summaries": {}, "failed": {}}
 
@@ -66,6 +95,10 @@ class GroqBatchRunner:
         self.model, self.chunk_size, self.max_tokens = model, chunk_size, max_tokens
         self.work_dir = Path(work_dir) if work_dir else self.state.path.parent / (self.state.path.stem + "-files")
 
+    def request_path(self, position: int) -> Path:
+        """Where chunk `position`'s requests live: fixed by the state file's own place, never read from it."""
+        return self.work_dir / f"requests-{position:04d}.jsonl"
+
     def create(self, items: list[Item], after_upload: Callable[[dict], None] | None = None) -> int:
         """Submit every item that has no summary and is not already in flight; returns requests submitted."""
         done = set(self.state.data["summaries"]) | self.state.pending_ids()
@@ -74,23 +107,23 @@ class GroqBatchRunner:
             chunk_items = todo[start : start + self.chunk_size]
             chunk = {"index": len(self.state.chunks), "ids": [item.id for item in chunk_items]}
             self.work_dir.mkdir(parents=True, exist_ok=True)
-            chunk["input_path"] = str(self.work_dir / f"requests-{chunk['index']:04d}.jsonl")
-            Path(chunk["input_path"]).write_text("".join(request_line(item, self.model, self.max_tokens) + "\n" for item in chunk_items))
+            self.request_path(chunk["index"]).write_text("".join(request_line(item, self.model, self.max_tokens) + "\n" for item in chunk_items))
             self.state.chunks.append(chunk)
             for item_id in chunk["ids"]:
                 self.state.data["failed"].pop(item_id, None)
             self.state.save()
         submitted = 0
-        for chunk in self.state.chunks:
-            submitted += self._advance_submission(chunk, after_upload)
+        for position, chunk in enumerate(self.state.chunks):
+            submitted += self._advance_submission(position, chunk, after_upload)
         return submitted
 
-    def _advance_submission(self, chunk: dict[str, Any], after_upload: Callable[[dict], None] | None) -> int:
+    def _advance_submission(self, position: int, chunk: dict[str, Any], after_upload: Callable[[dict], None] | None) -> int:
         if chunk.get("batch_id"):
             return 0
         if not chunk.get("file_id"):
-            with open(chunk["input_path"], "rb") as handle:
-                uploaded = self.client.files.create(file=(Path(chunk["input_path"]).name, handle.read()), purpose="batch")
+            request_path = self.request_path(position)
+            with open(request_path, "rb") as handle:
+                uploaded = self.client.files.create(file=(request_path.name, handle.read()), purpose="batch")
             chunk["file_id"] = uploaded.id
             self.state.save()
             if after_upload:

@@ -2,31 +2,62 @@
 
 The same call reaches Groq (`groq/openai/gpt-oss-20b`, GROQ_API_KEY), any litellm model, or the
 local llama.cpp server (`openai/<alias>` with `api_base`).
+
+Where a key goes. A request goes to `api_base` only when this run names one: a constructor
+argument (`--set NAME.api_base=URL`) or PRICER_LLM_API_BASE (GROQ_BASE_URL / OPENAI_BASE_URL for
+the batch and fine-tuning clients). Otherwise litellm sends it, with that provider's key from the
+environment, to the host the provider documents (or the one the user's own provider variable
+names, such as OPENAI_API_BASE). A saved folder holds no base URL and no path (`saved.py`), so
+loading a folder someone else wrote cannot send a key or item texts anywhere this run did not
+choose; the most its model name can do is pick another provider, whose own key goes to that
+provider. A loopback server is sent the placeholder key "local", never a real one.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import random
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .cache import ReplyCache
 
 REMOTE_DEFAULT_MODEL = "groq/openai/gpt-oss-20b"
 LOCAL_API_BASE_ENV = "PRICER_LLM_API_BASE"
+DEFAULT_LOCAL_API_BASE = "http://127.0.0.1:8765/v1"  # where `pricer llm serve` listens by default
 MODEL_ENV = "PRICER_LLM_MODEL"
+_loaded_dotenv: set[Path] = set()
 
 
 def load_dotenv_once() -> None:
-    """Keys may live in a .env file; they are read into the environment and never printed."""
+    """Keys may live in a .env file in the working directory; read into the environment (never over it), never printed."""
+    path = Path.cwd() / ".env"
+    if path in _loaded_dotenv or not path.is_file():
+        return
     try:
         from dotenv import load_dotenv
     except ImportError:  # pragma: no cover
         return
-    load_dotenv(override=False)
+    load_dotenv(path, override=False)
+    _loaded_dotenv.add(path)
+
+
+def is_loopback(api_base: str | None) -> bool:
+    """True for a server on this machine (127.0.0.0/8, ::1, localhost): it gets no real key."""
+    if not api_base:
+        return False
+    host = urlsplit(api_base).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class MissingKey(ValueError):
@@ -65,20 +96,20 @@ class LLMSettings:
 
     @property
     def is_local(self) -> bool:
-        return bool(self.api_base) and ("127.0.0.1" in self.api_base or "localhost" in self.api_base)
+        return is_loopback(self.api_base)
 
     @classmethod
-    def resolve(cls, model: str | None = None, api_base: str | None = None, **overrides: Any) -> LLMSettings:
+    def resolve(cls, model: str | None = None, api_base: str | None = None, reasoning_effort: str | None = None, **overrides: Any) -> LLMSettings:
         """Explicit arguments, else PRICER_LLM_MODEL/PRICER_LLM_API_BASE, else Groq when GROQ_API_KEY is set, else the local server."""
         load_dotenv_once()
         model = model or os.environ.get(MODEL_ENV)
         api_base = api_base or os.environ.get(LOCAL_API_BASE_ENV)
         if not model:
             if os.environ.get("GROQ_API_KEY") and not api_base:
-                return cls(REMOTE_DEFAULT_MODEL, reasoning_effort="low", **overrides)
+                return cls(REMOTE_DEFAULT_MODEL, None, reasoning_effort or "low", **overrides)
             model = "openai/smollm2"
-            api_base = api_base or "http://127.0.0.1:8765/v1"
-        return cls(model, api_base, **overrides)
+            api_base = api_base or DEFAULT_LOCAL_API_BASE
+        return cls(model, api_base, reasoning_effort, **overrides)
 
 
 @dataclass
@@ -103,9 +134,12 @@ class Usage:
 
 
 class ChatClient:
+    """`bypass_cache`: never answer from the cache (`--no-cache`); fresh replies still replace stored ones."""
+
     def __init__(self, settings: LLMSettings, cache: ReplyCache | None = None):
         self.settings = settings
         self.cache = cache
+        self.bypass_cache = False
         self.usage = Usage()
 
     def _request(self, messages: list[dict[str, str]], response_format: dict | None) -> dict[str, Any]:
@@ -123,8 +157,8 @@ class ChatClient:
     def complete(self, messages: list[dict[str, str]], response_format: dict | None = None) -> str:
         """The reply text; served from the cache when this exact request was answered before."""
         request = self._request(messages, response_format)
-        key = ReplyCache.key(self.settings.model, request) if self.cache is not None else None
-        if self.cache is not None and key:
+        key = ReplyCache.key(self.settings.model, self.settings.api_base, request) if self.cache is not None else None
+        if self.cache is not None and key and not self.bypass_cache:
             hit = self.cache.get(key)
             if hit is not None:
                 self.usage.add(0, 0, 0.0, cached=True)

@@ -176,7 +176,11 @@ def finetune_run(train_file, validation_file, model, epochs, state, base_url, ye
         click.echo(f"~{tokens:,} training tokens × {epochs} epoch(s) on {model}: about ${cost:.2f}")
     except ValueError as error:
         click.echo(f"no estimate: {error}")
-    job = FineTuneJob(_openai(base_url), state)
+    try:
+        job = FineTuneJob(_openai(base_url), state)
+    except ValueError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2)
     if not job.state.get("job_id") and not yes and not click.confirm("start the job?", default=False):
         sys.exit(1)
     job_id = job.start(train_file, validation_file, model, epochs)

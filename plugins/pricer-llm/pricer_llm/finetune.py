@@ -3,7 +3,9 @@
 Two export formats: OpenAI chat (user = the SPEC's price prompt, assistant = "$<price>.xx") and
 prompt/completion for open models (prompt = text cut to a token budget + "Price is $", completion
 = the price). The job flow uses OpenAI's official client; its state is a JSON file, so a restarted
-command follows the same job instead of starting another.
+command follows the same job instead of starting another. The state file chooses nothing: the
+host is this run's (`base_url`, OPENAI_BASE_URL or OpenAI), files uploaded are the ones this run
+names, and ids read back must look like provider ids before they go into a URL path.
 """
 
 from __future__ import annotations
@@ -78,13 +80,33 @@ def estimate_cost(training_tokens: int, epochs: int, model: str) -> float:
     return training_tokens * epochs * TRAINING_PRICE_PER_MILLION[model] / 1_000_000
 
 
+STATE_IDS = ("training_file_id", "validation_file_id", "job_id")
+
+
+def read_state(path: Path) -> dict[str, Any]:
+    """The job's state, or {} when there is none yet; ValueError (one line) for a file that is not one."""
+    from .batch import check_provider_id
+
+    if not path.exists():
+        return {}
+    try:
+        state = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: state file is not valid JSON ({error})") from None
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: not a fine-tuning state file (expected a JSON object)")
+    for key in STATE_IDS:
+        check_provider_id(path, key, state.get(key))
+    return state
+
+
 class FineTuneJob:
     """Upload files, create the job, poll it; every id lands in the JSON state before the next call."""
 
     def __init__(self, client, state_path: str | Path):
         self.client = client
         self.state_path = Path(state_path)
-        self.state: dict[str, Any] = json.loads(self.state_path.read_text()) if self.state_path.exists() else {}
+        self.state: dict[str, Any] = read_state(self.state_path)
 
     def _save(self) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)

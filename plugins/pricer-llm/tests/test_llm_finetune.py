@@ -75,3 +75,28 @@ def test_missing_key_is_a_one_line_error(tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["finetune", "run", "--train", str(tmp_path / "t.jsonl"), "--yes"])
     assert result.exit_code == 2 and "set OPENAI_API_KEY" in result.output
     assert "about $" in result.output
+
+
+@pytest.mark.parametrize("content, words", [('{"job_id": "../../files"}', "job_id '../../files' is not a provider id"), ('{"training_file_id": "a/b"}', "training_file_id"), ("{oops", "not valid JSON"), ("[1]", "expected a JSON object")])
+def test_a_state_file_cannot_steer_the_urls_and_bad_ones_are_one_line(tmp_path, content, words):
+    state = tmp_path / "state.json"
+    state.write_text(content)
+    with OpenAIStandIn() as standin:
+        client = openai_client(base_url=standin.base_url, api_key="test-key")
+        with pytest.raises(ValueError, match=words) as refused:
+            FineTuneJob(client, state)
+    assert str(refused.value).startswith(f"{state}: ") and "\n" not in str(refused.value)
+
+
+def test_cli_reports_a_bad_state_file_in_one_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from pricer_core.cli import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    state = tmp_path / "state.json"
+    state.write_text('{"job_id": "../x"}')
+    export(load_bundle().train[:3], tmp_path / "t.jsonl")
+    for arguments in (["finetune", "status", "--state", str(state)], ["finetune", "run", "--train", str(tmp_path / "t.jsonl"), "--state", str(state), "--yes"]):
+        result = CliRunner().invoke(main, arguments)
+        assert result.exit_code == 2 and "is not a provider id" in result.output, result.output

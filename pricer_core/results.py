@@ -1,0 +1,115 @@
+"""The bench's results as typed records: results.json, the leaderboard and the report all read these.
+
+`BenchResults.to_json()` is exactly what results.json holds (schema 1: optional per-predictor
+fields are left out when unset, NaN and infinities become null), and `BenchResults.model_validate`
+reads a results.json back.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+RESULTS_SCHEMA = 1
+OPTIONAL_FIELDS = ("cached_fit", "coverage", "details", "interval")
+
+
+class Metrics(BaseModel):
+    """Dollar metrics over the items that got a prediction (SPEC section 6)."""
+
+    mae: float
+    mae_ci95: list[float]
+    mse: float | None = None
+    rmse: float | None = None
+    rmsle: float
+    r2: float
+    hit_rate: float
+
+
+class PredictorResult(BaseModel):
+    """One leaderboard row: how a predictor did, or why it did not run."""
+
+    model_config = ConfigDict(validate_assignment=True)
+
+    name: str
+    plugin: str | None = None
+    status: Literal["ok", "failed", "skipped"] = "ok"
+    reason: str | None = None
+    metrics: Metrics | None = None
+    n: int = 0
+    fit_seconds: float | None = None
+    predict_seconds: float | None = None
+    cost_usd: float = 0.0
+    cached_fit: bool | None = None
+    coverage: float | None = None
+    details: dict[str, Any] | None = None
+    interval: dict[str, Any] | None = None
+
+    @property
+    def scored(self) -> bool:
+        return self.status == "ok" and self.metrics is not None
+
+    def to_json(self) -> dict[str, Any]:
+        content = self.model_dump(mode="json")
+        for key in OPTIONAL_FIELDS:
+            if content[key] is None:
+                del content[key]
+        return content
+
+
+class PairedDifference(BaseModel):
+    """MAE(a) − MAE(b) over the same items, with its paired bootstrap 95% interval."""
+
+    a: str
+    b: str
+    difference: float
+    ci95: list[float]
+    significant: bool
+
+
+class DatasetInfo(BaseModel):
+    name: str
+    sizes: dict[str, int]
+    sample_ids_sha256: str
+    train_price: dict[str, float]
+    sample_price: dict[str, float]
+
+
+class BenchResults(BaseModel):
+    """Everything one bench run found, with the provenance to tell whether two runs compare."""
+
+    schema_version: int = RESULTS_SCHEMA
+    created: str
+    git: str | None
+    versions: dict[str, str]
+    dataset: DatasetInfo
+    seed: int
+    predictors: list[PredictorResult]
+    paired: list[PairedDifference]
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    def to_json(self) -> dict[str, Any]:
+        from .atomic import strict_json
+
+        return strict_json(
+            {
+                "schema": self.schema_version,
+                "created": self.created,
+                "git": self.git,
+                "versions": self.versions,
+                "dataset": self.dataset.model_dump(mode="json"),
+                "seed": self.seed,
+                "predictors": [entry.to_json() for entry in self.predictors],
+                "paired": [pair.model_dump(mode="json") for pair in self.paired],
+            }
+        )
+
+    @classmethod
+    def from_json(cls, content: dict[str, Any]) -> BenchResults:
+        return cls.model_validate({**content, "schema_version": content.get("schema", RESULTS_SCHEMA)})
+
+    def ranked(self) -> list[PredictorResult]:
+        """Scored predictors, best MAE first."""
+        return sorted((entry for entry in self.predictors if entry.scored), key=lambda entry: entry.metrics.mae)
