@@ -360,7 +360,8 @@ def curate_command(files, categories, seed_categories, repo, out, train_size, va
 @click.option("-P", "--preprocessor", "name", default="llm-summary", show_default=True, help="Registered preprocessor to run.")
 @click.option("--set", "settings", multiple=True, help="Setting KEY=VALUE for the preprocessor, repeatable.")
 @click.option("--limit", default=None, type=int, help="Only the first N items.")
-def summarize_command(items_file: str, out: str, name: str, settings: tuple[str, ...], limit: int | None) -> None:
+@click.option("--no-cache", is_flag=True, help="Ask the LLM for every item, even ones answered before.")
+def summarize_command(items_file: str, out: str, name: str, settings: tuple[str, ...], limit: int | None, no_cache: bool) -> None:
     """Fill each item's summary with a preprocessor (one LLM call per item by default)."""
     from .plugins import collect
     from .readers import read_items, write_items
@@ -376,6 +377,8 @@ def summarize_command(items_file: str, out: str, name: str, settings: tuple[str,
     click.echo(report.summary())
     items = items[:limit] if limit else items
     preprocessor = registration.create(**parse_settings(settings, default_name=name).get(name, {}))
+    if no_cache:
+        preprocessor.bypass_caches()
     processed = preprocessor.process(items)
     write_items(out, processed)
     spent = preprocessor.report()

@@ -130,6 +130,9 @@ class Preprocessor(ABC):
     def report(self) -> ProcessReport:
         return ProcessReport()
 
+    def bypass_caches(self) -> None:
+        """Called for `--no-cache`: ask the source, never a stored reply (LLM preprocessors override)."""
+
 
 def require_training_items(train: list[Item]) -> list[float]:
     """Prices of the training items, with the errors every predictor should give on bad input."""
