@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 MARKER = ".pricer-output"
 
@@ -25,20 +25,29 @@ class OutputError(ValueError):
     """An output folder pricer will not replace; the message says why and what to do."""
 
 
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    """Temporary sibling, fsync, rename: readers see the old content or the new, never a prefix."""
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary sibling, fsynced and renamed over `path` on success, removed on failure.
+
+    Readers see the old content or the new, never a prefix; the one place pricer writes a file.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(data)
+            yield file
             file.flush()
             os.fsync(file.fileno())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    with atomic_file(path) as file:
+        file.write(data)
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:

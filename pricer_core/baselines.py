@@ -7,6 +7,7 @@ import random
 import statistics
 from pathlib import Path
 
+from .atomic import write_json_atomic
 from .hookspecs import hookimpl
 from .item import Item
 from .predictor import Predictor, require_training_items
@@ -16,11 +17,7 @@ STATE_FILE = "state.json"
 
 def write_state(directory: str | Path, state: dict) -> None:
     """Small JSON state, written atomically so a crash never leaves half a model."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    temporary = directory / (STATE_FILE + ".tmp")
-    temporary.write_text(json.dumps(state, indent=1))
-    temporary.replace(directory / STATE_FILE)
+    write_json_atomic(Path(directory) / STATE_FILE, state)
 
 
 def read_state(directory: str | Path) -> dict:

@@ -42,25 +42,38 @@ class BlockRing:
 
         Returns (the slot's whole lines, the partial line left over, end of file reached). The ref
         is None when nothing was read or when one line is longer than a slot: the leftover then
-        holds it all and the caller sends it another way.
+        holds it all and the caller sends it another way. A read that fails (a truncated gzip)
+        raises its own error, with the slot free again.
         """
         if len(carry) > self.slot_bytes:
             raise ValueError("the leftover of a fill never exceeds a slot")
         slot = self._free.pop()
         start = slot * self.slot_bytes
-        with memoryview(self._memory) as memory:
-            view = memory[start : start + self.slot_bytes]
+        memory = memoryview(self._memory)
+        view = memory[start : start + self.slot_bytes]
+        try:
             view[: len(carry)] = carry
             filled = len(carry)
             at_end = False
             while filled < self.slot_bytes and not at_end:
-                count = handle.readinto(view[filled:])
+                target = view[filled:]
+                try:
+                    count = handle.readinto(target)
+                finally:
+                    target.release()  # a traceback that still held it would keep the mapping open
                 at_end = not count
                 filled += count or 0
             newline = self._memory.rfind(b"\n", start, start + filled)
             end = filled if at_end else (newline + 1 - start if newline >= 0 else 0)
             leftover = bytes(view[end:filled])
+        except BaseException:
+            self._free.append(slot)
+            raise
+        finally:
+            # Released on every path: a view left exported would make close() raise BufferError
+            # and hide the real error.
             view.release()
+            memory.release()
         if end == 0:
             self._free.append(slot)
             return None, leftover, at_end

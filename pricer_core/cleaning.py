@@ -52,6 +52,8 @@ def parse_price(value: Any) -> float:
         raise DroppedRow(NO_PRICE)
     if isinstance(value, bool):
         raise DroppedRow(BAD_PRICE)
+    if isinstance(value, int) and abs(value) > 10**9:  # float() of a 400-digit int overflows
+        raise DroppedRow(OUT_OF_RANGE)
     if isinstance(value, (int, float)):
         price = float(value)
     else:
@@ -69,6 +71,16 @@ def parse_price(value: Any) -> float:
     return price
 
 
+def price_or_none(value: Any, require_price: bool = True) -> float | None:
+    """`parse_price`, or None instead of a drop when the price is not required (pricing new rows)."""
+    if require_price:
+        return parse_price(value)
+    try:
+        return parse_price(value)
+    except DroppedRow:
+        return None
+
+
 def parse_details(value: Any) -> dict[str, Any]:
     """Details arrive as a dict or a JSON string; anything else counts as no details."""
     if isinstance(value, dict):
@@ -76,7 +88,7 @@ def parse_details(value: Any) -> dict[str, Any]:
     elif isinstance(value, str) and value.strip():
         try:
             details = json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # bad JSON, nested too deep, a 5000-digit number
             return {}
         if not isinstance(details, dict):
             return {}
@@ -112,15 +124,18 @@ def join_full_text(title: str, description: str, features: str, details: dict[st
     return "\n".join(part for part in (title, description, features, details_json) if part)
 
 
-def clean_raw_fields(row: Mapping[str, Any], source: str, row_number: int | None) -> dict[str, Any]:
+def clean_raw_fields(
+    row: Mapping[str, Any], source: str, row_number: int | None, require_price: bool = True
+) -> dict[str, Any]:
     """Apply every rule and return the Item's fields; raises DroppedRow with the reason.
 
     Curation writes these straight to Arrow: every value is already what `Item` would validate
     (price in range, text within its cap, finite weight), so a million pydantic objects are skipped.
     A row without an ASIN gets its id from its row number; with `row_number=None` the id is left
-    None for the caller, who learns the number later, to fill in.
+    None for the caller, who learns the number later, to fill in. With `require_price=False` a row
+    without a usable price keeps price None instead of being dropped.
     """
-    price = parse_price(row.get("price"))  # first: most raw rows have none
+    price = price_or_none(row.get("price"), require_price)  # first: most raw rows have none
     title = collapse_whitespace(str(row.get("title") or ""))
     if not title:
         raise DroppedRow(NO_TITLE)
@@ -149,6 +164,6 @@ def _row_id(asin: Any, source: str, row_number: int | None) -> str | None:
     return None if row_number is None else stable_id(source, row_number)
 
 
-def clean_raw_row(row: Mapping[str, Any], source: str, row_number: int) -> Item:
+def clean_raw_row(row: Mapping[str, Any], source: str, row_number: int, require_price: bool = True) -> Item:
     """One raw row as a validated Item; raises DroppedRow with the reason when it is not usable."""
-    return Item(**clean_raw_fields(row, source, row_number))
+    return Item(**clean_raw_fields(row, source, row_number, require_price))

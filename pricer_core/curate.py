@@ -5,14 +5,20 @@ splits them, skips the rows without a price unparsed, parses the rest lazily, cl
 returns the kept Items as Arrow tables, which this process appends to one Arrow file on disk:
 memory stays flat whatever the number of rows. Parquet files and the McAuley-Lab hub repo go
 through `datasets` and its parallel `map`. Every dropped row is counted by reason; a malformed line
-is reported with its file and line number and the run goes on.
+is reported with its file and line number and the run goes on; a gzip that ends early or is corrupt
+stops the run with a DataError naming the last whole line read.
+
+`curate(...)` is the whole pipeline of `pricer curate` (clean, dedupe, sample, write), callable from
+Python the same way.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from collections import Counter, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +29,7 @@ from .cleaning import NO_PRICE, DroppedRow, clean_raw_fields
 from .item import stable_id
 from .line_blocks import LineBlock, open_binary
 from .raw_json import RawRowParser, has_null_price
-from .readers import BAD_JSON, ReadReport, source_name
+from .readers import BAD_JSON, DataError, ReadReport, drop_reason, one_line, parse_json_line, read_error, readable_lines, source_name
 from .text import normalise_title
 
 HUB_REPO = "McAuley-Lab/Amazon-Reviews-2023"
@@ -120,9 +126,10 @@ def clean_block(block: LineBlock | SharedLineBlock) -> CleanedBlock:
         except DroppedRow as dropped:
             result.dropped[dropped.reason] += 1
             continue
-        except ValueError as error:  # bad JSON, bad UTF-8, not an object
-            result.dropped[BAD_JSON] += 1
-            result.problems.append((offset, f"{BAD_JSON} ({str(error).splitlines()[0][:80]})"))
+        except (ValueError, RecursionError) as error:  # bad JSON, bad UTF-8, not an object, too deep
+            problem = _line_problem(line, error)
+            result.dropped[drop_reason(problem)] += 1
+            result.problems.append((offset, problem))
             continue
         if fields["id"] is None:
             result.unnumbered.append((len(columns["id"]), result.rows + no_price - 1))
@@ -135,12 +142,30 @@ def clean_block(block: LineBlock | SharedLineBlock) -> CleanedBlock:
     return result
 
 
+def _line_problem(line: bytes, error: BaseException) -> str:
+    """What is wrong with a line the fast parser refused, in the words `read_items` uses for it."""
+    problem = parse_json_line(line)  # the slow parser, only on the rare bad line
+    return problem if isinstance(problem, str) else f"{BAD_JSON} ({one_line(error, 80) or type(error).__name__})"
+
+
+class _ReadFailed(Exception):
+    """A file stopped decoding (truncated or corrupt gzip); raised once the blocks already sent
+    have been cleaned and counted."""
+
+    def __init__(self, path: str, cause: BaseException):
+        super().__init__(path)
+        self.path, self.cause = path, cause
+
+
 def _ring_tasks(paths: list[str], ring: BlockRing) -> Iterator[LineBlock | SharedLineBlock]:
     """Every file's blocks as tasks; the caller makes sure a slot is free before asking for the next."""
     for path in paths:
         with open_binary(path) as handle:
-            for block in ring.blocks(handle):
-                yield SharedLineBlock(path, block) if isinstance(block, SlotRef) else LineBlock(path, block)
+            try:
+                for block in ring.blocks(handle):
+                    yield SharedLineBlock(path, block) if isinstance(block, SlotRef) else LineBlock(path, block)
+            except Exception as error:  # EOFError, BadGzipFile, IsalError: only reading is in here
+                raise _ReadFailed(path, error) from None
 
 
 def _cleaned_in_order(paths: list[str], workers: int) -> Iterator[CleanedBlock]:
@@ -164,16 +189,22 @@ def _cleaned_in_order(paths: list[str], workers: int) -> Iterator[CleanedBlock]:
         _item_schema()  # built before forking, so workers inherit it
         pool = multiprocessing.get_context("fork").Pool(workers)
         pending: deque[tuple[Any, int | None]] = deque()
+        failure = None
         while True:
             while pending and (len(pending) >= slots or not ring.has_free_slot() or pending[0][0].ready()):
                 yield _collect(pending.popleft(), ring)
-            task = next(tasks, None)
+            try:
+                task = next(tasks, None)
+            except _ReadFailed as error:  # the blocks already sent are counted first
+                failure, task = error, None
             if task is None:
                 break
             pending.append((pool.apply_async(clean_block, (task,)), _slot_of(task)))
         while pending:
             yield _collect(pending.popleft(), ring)
         pool.close()
+        if failure is not None:
+            raise failure
     finally:
         if pool is not None:
             pool.terminate()
@@ -195,7 +226,12 @@ def _collect(entry: tuple[Any, int | None], ring: BlockRing) -> CleanedBlock:
 
 
 def _clean_json_lines(paths: list[str], workers: int, cache_dir: str | None, report: ReadReport, progress: bool):
-    """Clean across a pool and append the kept Items to one Arrow file, in file order."""
+    """Clean across a pool and append the kept Items to one Arrow file, in file order.
+
+    Without `cache_dir` the file goes to a new pricer-curate-* temporary folder: removed at once if
+    cleaning fails, else when the interpreter exits (the returned Dataset maps the file until then).
+    """
+    import atexit
     import tempfile
     import uuid
 
@@ -205,24 +241,42 @@ def _clean_json_lines(paths: list[str], workers: int, cache_dir: str | None, rep
 
     from .hub import item_features
 
-    folder = Path(cache_dir or tempfile.mkdtemp(prefix="pricer-curate-"))
+    temporary = None if cache_dir else tempfile.mkdtemp(prefix="pricer-curate-")
+    folder = Path(cache_dir or temporary)
     folder.mkdir(parents=True, exist_ok=True)
     arrow_path = folder / f"cleaned-{uuid.uuid4().hex[:12]}.arrow"
-    with ArrowWriter(features=item_features(), path=str(arrow_path)) as writer, tqdm(desc="cleaning", unit=" rows", disable=not progress) as bar:
-        next_line, next_row = dict.fromkeys(paths, 1), dict.fromkeys(paths, 0)
-        for cleaned in _cleaned_in_order(paths, workers):
-            problems, items = cleaned.numbered(next_line[cleaned.path], next_row[cleaned.path])
-            next_line[cleaned.path] += cleaned.newlines
-            next_row[cleaned.path] += cleaned.rows
-            report.rows += cleaned.rows
-            report.dropped.update(cleaned.dropped)
-            report.problems.extend(problems)
-            report.kept += items.num_rows
-            if items.num_rows:
-                writer.write_table(items)
-            bar.update(cleaned.rows)
-        writer.finalize()
-    return Dataset.from_file(str(arrow_path))
+    next_line, next_row = dict.fromkeys(paths, 1), dict.fromkeys(paths, 0)
+    try:
+        with ArrowWriter(features=item_features(), path=str(arrow_path)) as writer, tqdm(desc="cleaning", unit=" rows", disable=not progress) as bar:
+            for cleaned in _cleaned_in_order(paths, workers):
+                problems, items = cleaned.numbered(next_line[cleaned.path], next_row[cleaned.path])
+                next_line[cleaned.path] += cleaned.newlines
+                next_row[cleaned.path] += cleaned.rows
+                report.rows += cleaned.rows
+                report.dropped.update(cleaned.dropped)
+                report.problems.extend(problems)
+                report.kept += items.num_rows
+                if items.num_rows:
+                    writer.write_table(items)
+                bar.update(cleaned.rows)
+            writer.finalize()
+        dataset = Dataset.from_file(str(arrow_path))
+    except _ReadFailed as failed:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            arrow_path.unlink(missing_ok=True)
+        # isal drops the lines it decompressed in the read that failed: count them again exactly
+        raise read_error(failed.path, readable_lines(failed.path), failed.cause) from None
+    except BaseException:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            arrow_path.unlink(missing_ok=True)
+        raise
+    if temporary:
+        atexit.register(shutil.rmtree, temporary, True)
+    return dataset
 
 
 def clean_row_batch(batch: dict[str, list[Any]], indices: list[int], source: str) -> dict[str, list[Any]]:
@@ -246,10 +300,17 @@ def default_workers() -> int:
 
 
 def clean_files(paths: list[str | Path], workers: int | None = None, cache_dir: str | None = None, progress: bool = True):
-    """(Dataset of cleaned items, ReadReport) from local raw files (jsonl, jsonl.gz or parquet)."""
+    """(Dataset of cleaned items, ReadReport) from local raw files (jsonl, jsonl.gz or parquet).
+
+    report.kept + sum(report.dropped.values()) == report.rows, the non-blank lines read. A gzip that
+    ends early or is corrupt raises DataError naming the file and its last whole line.
+    """
     from datasets import Dataset, concatenate_datasets
 
     paths = [str(path) for path in paths]
+    for path in paths:
+        if not Path(path).is_file():
+            raise DataError(f"{path}: no such file")
     json_paths = [path for path in paths if not path.endswith(".parquet")]
     parts = []
     report = run_report()
@@ -316,6 +377,8 @@ def sample_weights(prices, categories) -> Any:
     import numpy as np
 
     prices = np.asarray(prices, dtype=float)
+    if prices.size == 0:
+        return prices
     span = prices.max() - prices.min()
     weights = ((prices - prices.min()) / span) ** 2 if span > 0 else np.ones_like(prices)
     factors = np.asarray([CATEGORY_FACTORS.get(category, 1.0) for category in categories])
@@ -329,6 +392,8 @@ def build_splits(dataset, train: int, validation: int, test: int, seed: int = 42
     from datasets import DatasetDict
 
     total = train + validation + test
+    if len(dataset) == 0:
+        raise ValueError("no items to sample from")
     weights = sample_weights(dataset["price"], dataset["category"])
     available = int((weights > 0).sum())
     if total > available:
@@ -345,14 +410,44 @@ def build_splits(dataset, train: int, validation: int, test: int, seed: int = 42
     )
 
 
-def save_splits(dataset_dict, out: str | Path) -> None:
-    """save_to_disk into OUT.partial, then swap it in: a killed run never leaves half a dataset."""
-    from .persistence import replace_folder, staging_folder
+def sampleable(dataset) -> int:
+    """How many items have a non-zero sampling weight (the cheapest item never has one)."""
+    if len(dataset) == 0:
+        return 0
+    return int((sample_weights(dataset["price"], dataset["category"]) > 0).sum())
 
-    out = Path(out)
-    staging = staging_folder(out)
-    dataset_dict.save_to_disk(str(staging))
-    replace_folder(staging, out)
+
+def scaled_sizes(available: int, train: int, validation: int, test: int) -> tuple[int, int, int]:
+    """The sizes asked for or, when fewer items can be sampled, all of them in the same proportions.
+
+    Each split asked for keeps at least one item; the largest split absorbs the rounding.
+    """
+    asked = (train, validation, test)
+    if min(asked) < 0:
+        raise ValueError(f"split sizes must be >= 0, got {train}/{validation}/{test}")
+    total = sum(asked)
+    if total <= available:
+        return asked
+    needed = sum(1 for size in asked if size)
+    if available < needed:
+        raise DataError(f"only {available} items can be sampled (non-zero price weight); {needed} splits need at least one each")
+    sizes = [max(1, round(size * available / total)) if size else 0 for size in asked]
+    largest = asked.index(max(asked))
+    sizes[largest] += available - sum(sizes)
+    while sizes[largest] < 1:  # many tiny splits rounded up: take back from the others
+        donor = max((index for index in range(3) if index != largest), key=lambda index: sizes[index])
+        sizes[donor] -= 1
+        sizes[largest] += 1
+    return tuple(sizes)
+
+
+def save_splits(dataset_dict, out: str | Path, force: bool = False, kind: str = "curated dataset") -> None:
+    """save_to_disk into a staging folder, then swap it in: a killed run never leaves half a dataset,
+    and a folder holding files pricer did not write is refused unless `force` (OutputError)."""
+    from .atomic import output_folder
+
+    with output_folder(out, force, kind=kind) as staging:
+        dataset_dict.save_to_disk(str(staging))
 
 
 def lite(dataset_dict, train: int = 20_000, validation: int = 1_000, test: int = 1_000):
@@ -361,3 +456,128 @@ def lite(dataset_dict, train: int = 20_000, validation: int = 1_000, test: int =
 
     sizes = {"train": train, "validation": validation, "test": test}
     return DatasetDict({split: dataset_dict[split].select(range(min(size, len(dataset_dict[split])))) for split, size in sizes.items()})
+
+
+_lite = lite  # `curate`'s parameter of the same name hides the function
+
+
+@dataclass
+class CurateReport:
+    """What `curate` read, kept and wrote."""
+
+    reports: list[tuple[str, ReadReport]]  # (files or category, its counts)
+    cleaned: int = 0  # items that survived cleaning
+    unique: int = 0  # after dedupe
+    asked: tuple[int, int, int] = (0, 0, 0)  # train/validation/test sizes asked for
+    sizes: dict[str, int] = field(default_factory=dict)  # what was written
+    out: Path | None = None
+    lite_out: Path | None = None
+    pushed: str | None = None
+
+    @property
+    def rows(self) -> int:
+        return sum(report.rows for _, report in self.reports)
+
+    @property
+    def kept(self) -> int:
+        return sum(report.kept for _, report in self.reports)
+
+    @property
+    def dropped(self) -> Counter[str]:
+        return sum((report.dropped for _, report in self.reports), Counter())
+
+
+def lite_folder(out: str | Path) -> Path:
+    """OUT-lite, beside OUT."""
+    out = Path(out)
+    return out.with_name(f"{out.name}-lite")
+
+
+def curate(
+    files: Sequence[str | Path] = (),
+    categories: Sequence[str] = (),
+    *,
+    out: str | Path,
+    repo: str = HUB_REPO,
+    train: int = 800_000,
+    validation: int = 10_000,
+    test: int = 10_000,
+    seed: int = 42,
+    workers: int | None = None,
+    lite: bool = False,
+    force: bool = False,
+    push: str | None = None,
+    progress: bool = True,
+    echo: Callable[[str], Any] = print,
+) -> CurateReport:
+    """Clean raw files and/or hub categories, dedupe, sample by price and write OUT (and OUT-lite).
+
+    Asking for more items than can be sampled takes all of them in the proportions asked for, and
+    says so in one `echo` line. Nothing is written unless every step succeeds; the intermediate
+    Arrow files live in a pricer-curate-* temporary folder that is removed on every exit path.
+    Bad input raises DataError, a refused `out` OutputError (both ValueErrors, one line each).
+    """
+    import tempfile
+
+    from .atomic import check_output, output_folder
+
+    if not files and not categories:
+        raise ValueError("give raw files or categories to curate")
+    check_output(out, force)  # before the work: a refused folder costs nothing
+    lite_out = lite_folder(out) if lite else None
+    if lite_out is not None:
+        check_output(lite_out, force)
+    asked = (train, validation, test)
+    if min(asked) < 0 or not sum(asked):
+        raise ValueError(f"split sizes must be >= 0 and not all 0, got {train}/{validation}/{test}")
+    result = CurateReport(reports=[], asked=asked)
+    with tempfile.TemporaryDirectory(prefix="pricer-curate-") as work:
+        parts = []
+        if files:
+            dataset, report = clean_files(list(files), workers=workers, cache_dir=work, progress=progress)
+            parts.append(dataset)
+            result.reports.append(("files", report))
+        for category in categories:
+            dataset, report = clean_hub_category(category, workers=workers, repo=repo)
+            parts.append(dataset)
+            result.reports.append((category, report))
+        for name, report in result.reports:
+            echo(f"{name}: {report.summary()}")
+            for problem in report.problems[:10]:
+                echo(f"  {problem}")
+        result.cleaned = sum(len(part) for part in parts)
+        if not result.cleaned:
+            summaries = " | ".join(f"{name}: {report.summary()}" for name, report in result.reports)
+            raise DataError(f"no usable items in the input ({summaries})")
+        from datasets import concatenate_datasets
+
+        combined = concatenate_datasets(parts) if len(parts) > 1 else parts[0]
+        unique = dedupe(combined)
+        result.unique = len(unique)
+        echo(f"{len(unique)} items after removing duplicate titles and texts ({len(combined) - len(unique)} removed)")
+        available = sampleable(unique)
+        sizes = scaled_sizes(available, *asked)
+        if sizes != asked:
+            echo(
+                f"warning: only {available} items can be sampled (non-zero price weight), fewer than the "
+                f"{sum(asked)} asked for: taking {sizes[0]}/{sizes[1]}/{sizes[2]} (train/validation/test), "
+                "in the proportions asked for"
+            )
+        splits = build_splits(unique, *sizes, seed=seed)
+        small = _lite(splits) if lite_out is not None else None
+        with output_folder(out, force, kind="curated dataset") as staging:
+            with (output_folder(lite_out, force, kind="curated dataset (lite)") if small is not None else nullcontext()) as lite_staging:
+                splits.save_to_disk(str(staging))
+                if small is not None:
+                    small.save_to_disk(str(lite_staging))
+        result.sizes = {name: len(split) for name, split in splits.items()}
+        result.out = Path(out)
+        echo(f"wrote {out}: " + ", ".join(f"{name} {size}" for name, size in result.sizes.items()))
+        if small is not None:
+            result.lite_out = lite_out
+            echo(f"wrote {lite_out}: " + ", ".join(f"{name} {len(split)}" for name, split in small.items()))
+        if push:
+            splits.push_to_hub(push, private=True)
+            result.pushed = push
+            echo(f"pushed to {push}")
+    return result

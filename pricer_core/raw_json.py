@@ -27,7 +27,8 @@ def has_null_price(line: bytes) -> bool:
 
 class RawRowParser:
     """`parse(line)` → {field: plain Python value} for RAW_FIELDS; ValueError for a line that is not a
-    JSON object (bad JSON, bad UTF-8, a list). One parser per process: it reuses its buffers."""
+    JSON object (bad JSON, bad UTF-8, nested too deep, a list). One parser per process: it reuses
+    its buffers."""
 
     def __init__(self) -> None:
         try:
@@ -47,13 +48,16 @@ class RawRowParser:
         return self._parse_lazily(line)
 
     def _parse_lazily(self, line: bytes) -> dict[str, Any]:
-        document = self._parser.parse(line)
-        if not isinstance(document, self._simdjson.Object):
+        try:
+            document = self._parser.parse(line)
+        except RuntimeError as error:  # DEPTH_ERROR: nested deeper than 1024 levels
+            raise ValueError(str(error)) from None
+        try:
+            if not isinstance(document, self._simdjson.Object):
+                raise ValueError("not a JSON object")
+            return {key: _plain(document.get(key), self._simdjson) for key in RAW_FIELDS}
+        finally:
             del document  # the parser cannot be reused while a document of it is alive
-            raise ValueError("not a JSON object")
-        fields = {key: _plain(document.get(key), self._simdjson) for key in RAW_FIELDS}
-        del document
-        return fields
 
 
 def _plain(value: Any, simdjson: Any) -> Any:

@@ -1,7 +1,11 @@
 """Read the four input formats of SPEC section 1 into Items, counting every row not used.
 
-`read_items(path)` detects the format from the first row (or takes `format=`). Malformed lines are
-counted and described as "file:line: ..." one-liners; `strict=True` raises on the first instead.
+`read_items(path)` detects the format from the first row (or takes `format=`). Malformed lines (bad
+JSON, JSON nested too deep, bytes that are not UTF-8) are counted and described as "file:line: ..."
+one-liners; `strict=True` raises on the first instead. A gzip stream that is truncated or corrupt
+always raises `DataError` naming the last whole line read: a file that ends early is never passed
+off as a shorter file. `require_price=False` (what `pricer predict` needs) keeps rows without a
+usable price as Items with price None.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from .cleaning import NO_TITLE, TOO_SHORT, DroppedRow
-from .cleaning import clean_raw_row, parse_details, parse_price
+from .cleaning import clean_raw_row, parse_details, price_or_none
 from .item import FULL_TEXT_LIMIT, Item, stable_id
 from .line_blocks import is_gzip
 from .text import collapse_whitespace, strip_scaffolding
@@ -28,6 +32,7 @@ from .units import weight_in_pounds
 Format = Literal["raw", "course", "finetune", "pricer"]
 FORMATS: tuple[str, ...] = ("raw", "course", "finetune", "pricer")
 BAD_JSON = "bad JSON"
+BAD_ENCODING = "bad encoding"
 INVALID_FIELD = "invalid field"
 MIN_TEXT_CHARS = 20
 
@@ -41,7 +46,20 @@ _SUMMARY_KEYS = ("Title", "Category", "Brand", "Description", "Details")
 
 
 class DataError(ValueError):
-    """Input that cannot be read; the message names the file and line."""
+    """Input that cannot be read; the message (one line) names the file and line."""
+
+
+def one_line(text: object, limit: int = 300) -> str:
+    """Error text from data (field names, decoder messages) as one short line."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def read_error(path: str | Path, last_line: int, error: BaseException) -> DataError:
+    """A file whose bytes stop decoding: where it stopped, so nobody mistakes it for a shorter file."""
+    what = "truncated or corrupt gzip" if is_gzip(path) else "read error"
+    where = f"after line {last_line}, the last whole line read" if last_line else "before its first line"
+    return DataError(f"{path}: {what} {where} ({type(error).__name__}: {one_line(error, 120)})")
 
 
 @dataclass
@@ -54,11 +72,13 @@ class ReadReport:
     kept: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
+    unpriced: int = 0  # kept rows whose price is None (what require_price=False lets through)
 
     def summary(self) -> str:
         reasons = ", ".join(f"{reason}: {count}" for reason, count in self.dropped.most_common())
         where = f"{Path(self.path).name} ({self.format}): " if self.path else ""
-        return f"{where}{self.kept}/{self.rows} rows kept" + (f"; dropped {reasons}" if reasons else "")
+        unpriced = f" ({self.unpriced} without a usable price)" if self.unpriced else ""
+        return f"{where}{self.kept}/{self.rows} rows kept{unpriced}" + (f"; dropped {reasons}" if reasons else "")
 
 
 def source_name(path: str | Path) -> str:
@@ -70,23 +90,70 @@ def source_name(path: str | Path) -> str:
     return name
 
 
-def open_text(path: str | Path):
-    """Plain or gzip JSON lines, told apart by content rather than by name."""
-    return gzip.open(path, "rt", encoding="utf-8") if is_gzip(path) else open(path, encoding="utf-8")
+def _open_exact(path: str | Path):
+    """Plain or gzip bytes through the standard library, which hands over every whole line it can
+    decompress before the damage in a truncated file (isal's reader drops its last buffer)."""
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def readable_lines(path: str | Path) -> int:
+    """How many whole lines of a damaged file come out before it stops decoding."""
+    count = 0
+    with _open_exact(path) as handle:
+        try:
+            while chunk := handle.read1(1 << 20):
+                count += chunk.count(b"\n")
+        except Exception:
+            pass
+    return count
+
+
+def iter_byte_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, bytes) for every line, split on b"\\n" only, as curation splits them.
+
+    A read that fails (gzip truncated or corrupt) raises DataError naming the last whole line.
+    """
+    line_number = 0
+    with _open_exact(path) as handle:
+        while True:
+            try:
+                line = handle.readline()
+            except Exception as error:  # EOFError, BadGzipFile, zlib.error, isal's IsalError: only I/O is in here
+                raise read_error(path, line_number, error) from None
+            if not line:
+                return
+            line_number += 1
+            yield line_number, line
+
+
+def parse_json_line(line: bytes) -> dict[str, Any] | str:
+    """One line as a JSON object, or the text of what is wrong with it, prefixed by its drop reason."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return f"{BAD_ENCODING} (not UTF-8 at byte {error.start + 1})"
+    try:
+        row = json.loads(text)
+    except json.JSONDecodeError as error:
+        return f"{BAD_JSON} ({error.msg} at column {error.colno})"
+    except RecursionError:
+        return f"{BAD_JSON} (nested too deep)"
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        return f"{BAD_JSON} ({one_line(error, 80)})"
+    return row if isinstance(row, dict) else f"{BAD_JSON} (not a JSON object)"
 
 
 def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | str]]:
-    """(line number, row) for every non-blank line; a row that is not a JSON object comes as its error text."""
-    with open_text(path) as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield line_number, f"{BAD_JSON} ({error.msg} at column {error.colno})"
-                continue
-            yield line_number, row if isinstance(row, dict) else "not a JSON object"
+    """(line number, row) for every non-blank line; a row that is not a JSON object comes as its
+    error text, which starts with its drop reason (BAD_JSON or BAD_ENCODING)."""
+    for line_number, line in iter_byte_lines(path):
+        if line.strip():
+            yield line_number, parse_json_line(line)
+
+
+def drop_reason(problem: str) -> str:
+    """The counted bucket of an `iter_json_lines` error text."""
+    return BAD_ENCODING if problem.startswith(BAD_ENCODING) else BAD_JSON
 
 
 def detect_format(row: dict[str, Any]) -> Format:
@@ -101,12 +168,12 @@ def detect_format(row: dict[str, Any]) -> Format:
     raise ValueError(f"unknown row format with fields {sorted(row)[:8]}")
 
 
-def course_row_to_item(row: dict[str, Any], source: str, row_number: int) -> Item:
+def course_row_to_item(row: dict[str, Any], source: str, row_number: int, require_price: bool = True) -> Item:
     """A 2024 course item: the prompt minus its question and answer is the text."""
     title = collapse_whitespace(str(row.get("title") or ""))
     if not title:
         raise DroppedRow(NO_TITLE)
-    price = parse_price(row.get("price"))
+    price = price_or_none(row.get("price"), require_price)
     full = strip_scaffolding(str(row.get("prompt") or ""))[:FULL_TEXT_LIMIT]
     if len(full) < MIN_TEXT_CHARS:
         raise DroppedRow(TOO_SHORT)
@@ -121,9 +188,9 @@ def course_row_to_item(row: dict[str, Any], source: str, row_number: int) -> Ite
     )
 
 
-def finetune_row_to_item(row: dict[str, Any], source: str, row_number: int) -> Item:
+def finetune_row_to_item(row: dict[str, Any], source: str, row_number: int, require_price: bool = True) -> Item:
     """Fine-tuning text in any of its four prompt styles: instructions stripped, fields parsed."""
-    price = parse_price(row.get("price"))
+    price = price_or_none(row.get("price"), require_price)
     body = strip_scaffolding(str(row.get("text") or ""))
     lines = [line.strip() for line in body.splitlines()]
     lines = [line for line in lines if line and not _INSTRUCTION_LINE.match(line)]
@@ -154,8 +221,14 @@ def finetune_row_to_item(row: dict[str, Any], source: str, row_number: int) -> I
     )
 
 
-def pricer_row_to_item(row: dict[str, Any], source: str, row_number: int) -> Item:
-    return Item.model_validate(row)
+def pricer_row_to_item(row: dict[str, Any], source: str, row_number: int, require_price: bool = True) -> Item:
+    """Our own format. Its price was always optional; without require_price a bad one becomes None."""
+    try:
+        return Item.model_validate(row)
+    except ValidationError as error:
+        if require_price or not any(problem["loc"][:1] == ("price",) for problem in error.errors()):
+            raise
+    return Item.model_validate({**row, "price": None})
 
 
 _CONVERTERS = {
@@ -167,17 +240,28 @@ _CONVERTERS = {
 
 
 def iter_items(
-    path: str | Path, format: Format | None = None, strict: bool = False, report: ReadReport | None = None
+    path: str | Path,
+    format: Format | None = None,
+    strict: bool = False,
+    report: ReadReport | None = None,
+    require_price: bool = True,
 ) -> Iterator[Item]:
     """Stream Items from one file, filling `report` as it goes."""
-    for _, item in iter_numbered_items(path, format, strict, report):
+    for _, item in iter_numbered_items(path, format, strict, report, require_price):
         yield item
 
 
 def iter_numbered_items(
-    path: str | Path, format: Format | None = None, strict: bool = False, report: ReadReport | None = None
+    path: str | Path,
+    format: Format | None = None,
+    strict: bool = False,
+    report: ReadReport | None = None,
+    require_price: bool = True,
 ) -> Iterator[tuple[int, Item]]:
-    """(data row number, Item): the row number is the provenance the bundle manifest records."""
+    """(data row number, Item): the row number is the provenance the bundle manifest records.
+
+    Every non-blank line is counted in `report.rows` and ends up either kept or in `report.dropped`.
+    """
     source = source_name(path)
     report = report if report is not None else ReadReport(str(path), format or "?")
     row_number = -1
@@ -189,60 +273,71 @@ def iter_numbered_items(
             problem = f"{where}: {row}"
             if strict:
                 raise DataError(problem)
-            report.dropped[BAD_JSON] += 1
+            report.dropped[drop_reason(row)] += 1
             report.problems.append(problem)
             continue
         if format is None:
             try:
                 format = detect_format(row)
             except ValueError as error:
-                raise DataError(f"{where}: {error}") from None
+                raise DataError(f"{where}: {one_line(error)}") from None
             report.format = format
         try:
-            item = _CONVERTERS[format](row, source, row_number)
+            item = _CONVERTERS[format](row, source, row_number, require_price)
         except DroppedRow as dropped:
             report.dropped[dropped.reason] += 1
             continue
         except ValidationError as error:
             first = error.errors()[0]
-            problem = f"{where}: field {'.'.join(map(str, first['loc']))}: {first['msg']}"
+            problem = one_line(f"{where}: field {'.'.join(map(str, first['loc']))}: {first['msg']}")
             if strict:
                 raise DataError(problem) from None
             report.dropped[INVALID_FIELD] += 1
             report.problems.append(problem)
             continue
+        except RecursionError:  # a field nested so deep that re-encoding it overflows the stack
+            problem = f"{where}: {BAD_JSON} (a field is nested too deep)"
+            if strict:
+                raise DataError(problem) from None
+            report.dropped[BAD_JSON] += 1
+            report.problems.append(problem)
+            continue
         report.kept += 1
+        if item.price is None:
+            report.unpriced += 1
         yield row_number, item
 
 
 def read_items(
-    path: str | Path, format: Format | None = None, strict: bool = False
+    path: str | Path, format: Format | None = None, strict: bool = False, require_price: bool = True
 ) -> tuple[list[Item], ReadReport]:
-    """All usable Items of a file and the report of what was not used."""
+    """All usable Items of a file and the report of what was not used.
+
+    With `require_price=False` a row is never dropped for its price: missing, null, "None", a range
+    or an out-of-range price gives an Item with price None (the other rules still apply), for
+    pricing rows that have no price yet. `report.unpriced` counts them.
+    """
     if format is not None and format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
     if not Path(path).is_file():
         raise DataError(f"{path}: no such file")
     report = ReadReport(str(path), format or "?")
-    items = list(iter_items(path, format, strict, report))
+    items = list(iter_items(path, format, strict, report, require_price))
     return items, report
 
 
 def write_items(path: str | Path, items: list[Item]) -> None:
     """Pricer-format JSON lines (gzip when the name ends in .gz), written atomically."""
+    from .atomic import atomic_file
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as raw:
-        if path.suffix == ".gz":
-            # mtime 0 and no file name in the header: the same items always give the same bytes.
-            binary = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0)
-        else:
-            binary = raw
-        with io.TextIOWrapper(binary, encoding="utf-8") as handle:
-            for item in items:
-                handle.write(item.model_dump_json(exclude_none=True) + "\n")
-            handle.flush()
-            if binary is not raw:
-                binary.close()
-    temporary.replace(path)
+    with atomic_file(path) as raw:
+        # mtime 0 and no file name in the header: the same items always give the same bytes.
+        compressed = gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=9, mtime=0) if path.suffix == ".gz" else None
+        handle = io.TextIOWrapper(compressed or raw, encoding="utf-8")
+        for item in items:
+            handle.write(item.model_dump_json(exclude_none=True) + "\n")
+        handle.flush()
+        handle.detach()  # leaves `raw` open for atomic_file to sync and rename
+        if compressed is not None:
+            compressed.close()

@@ -116,3 +116,29 @@ def test_599_characters_dropped_600_kept():
 def test_bad_weight_is_none_not_a_crash():
     item = clean_raw_row(raw_row(details={"Item Weight": "abc pounds"}), "s", 0)
     assert item.weight is None
+
+
+def test_huge_and_odd_prices_are_reasons_not_crashes():
+    from pricer_core.cleaning import price_or_none
+
+    for value, reason in [(10**400, "out of range"), (float("inf"), "out of range"), ("1e999", "out of range"), (True, "not a single number"), ([3], "not a single number"), (float("nan"), "no price")]:
+        with pytest.raises(DroppedRow, match=reason):
+            parse_price(value)
+    assert price_or_none("$12.50", require_price=False) == 12.5
+    assert [price_or_none(value, require_price=False) for value in (None, "None", "1 - 2", 10**400, 0.1)] == [None] * 5
+    with pytest.raises(DroppedRow, match="no price"):
+        price_or_none(None)
+
+
+def test_details_too_deep_or_with_a_huge_number_count_as_none():
+    assert parse_details('{"a": ' + "[" * 10_000 + "]" * 10_000 + "}") == {}
+    assert parse_details('{"a": ' + "1" * 5000 + "}") == {}
+
+
+def test_a_raw_row_without_a_price_is_kept_only_when_not_required():
+    with pytest.raises(DroppedRow, match="no price"):
+        clean_raw_row(raw_row(price=None), "s", 0)
+    item = clean_raw_row(raw_row(price=None), "s", 0, require_price=False)
+    assert item.price is None and item.weight == 3.0 and item.id == "B000TEST"
+    with pytest.raises(DroppedRow, match="too short"):
+        clean_raw_row(raw_row(price=None, description=[], features=[], details={}), "s", 0, require_price=False)

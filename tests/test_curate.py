@@ -127,13 +127,170 @@ def test_curate_command_round_trips_through_from_hub(shared_data, tmp_path):
 
 
 def test_saved_splits_replace_the_old_folder_whole(shared_data, tmp_path):
+    import os
+
+    from pricer_core.atomic import MARKER, OutputError
     from pricer_core.curate import save_splits
 
     dataset, _ = clean_files([shared_data / RAW_FILES[0]], workers=1, cache_dir=str(tmp_path / "c"), progress=False)
     out = tmp_path / "ds"
     save_splits(build_splits(dedupe(dataset), 60, 10, 10), out)
-    (tmp_path / "ds.partial").mkdir()  # what a killed earlier run leaves behind
+    (tmp_path / f".ds.partial-{os.getpid()}").mkdir()  # what a killed earlier run leaves behind
     save_splits(build_splits(dedupe(dataset), 30, 5, 5), out)
     from datasets import load_from_disk
 
-    assert len(load_from_disk(str(out))["train"]) == 30 and not (tmp_path / "ds.partial").exists()
+    assert len(load_from_disk(str(out))["train"]) == 30 and (out / MARKER).exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["c", "ds"]
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(OutputError, match="holds files pricer did not write"):
+        save_splits(build_splits(dedupe(dataset), 30, 5, 5), mine)
+    assert (mine / "notes.txt").read_text() == "keep me"
+
+
+def raw_lines(shared_data, count=None):
+    return gzip.open(shared_data / RAW_FILES[0]).read().splitlines(keepends=True)[:count]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_truncated_gzip_is_one_line_naming_the_last_whole_line(shared_data, tmp_path, monkeypatch, workers):
+    import tempfile
+    import zlib
+
+    from pricer_core import curate
+    from pricer_core.readers import DataError
+
+    packed = gzip.compress(b"".join(raw_lines(shared_data)))
+    cut = packed[: len(packed) * 2 // 3]
+    whole_lines = zlib.decompressobj(wbits=31).decompress(cut).count(b"\n")
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(cut)
+    monkeypatch.setattr(curate, "BLOCK_BYTES", 50_000)  # many blocks: some are cleaned before the end
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    with pytest.raises(DataError) as raised:
+        clean_files([path], workers=workers, progress=False)
+    assert str(raised.value).startswith(f"{path}: truncated or corrupt gzip after line {whole_lines}, the last whole line read (EOFError")
+    with pytest.raises(DataError) as per_row:
+        from pricer_core.readers import read_items
+
+        read_items(path)
+    assert str(per_row.value) == str(raised.value)  # both readers say the same
+    assert list((tmp_path / "tmp").iterdir()) == []  # no pricer-curate-* folder left behind
+
+
+def run_curate(*args):
+    return CliRunner().invoke(main, ["curate", *map(str, args), "--workers", "1"])
+
+
+def one_error_line(result):
+    lines = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert result.exit_code == 1 and len(lines) == 1 and "Traceback" not in result.output, result.output
+    return lines[0]
+
+
+def test_curate_command_errors_are_one_line(shared_data, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    cut = tmp_path / "cut.jsonl.gz"
+    cut.write_bytes(gzip.compress(b"".join(raw_lines(shared_data)))[:20_000])
+    line = one_error_line(run_curate(cut, "--out", tmp_path / "a"))
+    assert line.startswith(f"error: {cut}: truncated or corrupt gzip after line ") and "BufferError" not in line
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert one_error_line(run_curate(empty, "--out", tmp_path / "b")) == "error: no usable items in the input (files: 0/0 rows kept)"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(b'{"price": null}\n{broken\n\xff\xfe\n')
+    line = one_error_line(run_curate(bad, "--out", tmp_path / "c"))
+    assert line == "error: no usable items in the input (files: 0/3 rows kept; dropped bad JSON: 1, bad encoding: 1, no price: 1)"
+    monkeypatch.chdir(tmp_path)
+    for out in (".", ".."):
+        assert "is the current folder or one above it" in one_error_line(run_curate(shared_data / RAW_FILES[0], "--out", out))
+    assert list((tmp_path / "tmp").iterdir()) == [] and not any((tmp_path / name).exists() for name in "abc")
+
+
+def test_a_folder_of_the_users_is_never_replaced_without_force(shared_data, tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    line = one_error_line(run_curate(shared_data / RAW_FILES[0], "--out", out, "--train", "20", "--validation", "5", "--test", "5"))
+    assert line == f"error: {out}: holds files pricer did not write; choose another folder or pass --force to replace it"
+    assert (out / "notes.txt").read_text() == "keep me"
+    forced = run_curate(shared_data / RAW_FILES[0], "--out", out, "--train", "20", "--validation", "5", "--test", "5", "--force")
+    assert forced.exit_code == 0, forced.output
+    assert not (out / "notes.txt").exists() and (out / "dataset_dict.json").exists()
+    again = run_curate(shared_data / RAW_FILES[0], "--out", out, "--train", "10", "--validation", "5", "--test", "5")
+    assert again.exit_code == 0, again.output  # pricer wrote it: replacing needs no --force
+
+
+def test_default_sizes_on_a_small_file_take_everything_in_the_seeds_proportions(shared_data, tmp_path):
+    from datasets import load_from_disk
+
+    result = run_curate(*[shared_data / name for name in RAW_FILES], "--out", tmp_path / "ds", "--lite")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    # 257 unique items, the cheapest has weight 0: 256 to share out 800:10:10
+    assert warnings == [
+        "warning: only 256 items can be sampled (non-zero price weight), fewer than the 820000 asked for: "
+        "taking 250/3/3 (train/validation/test), in the proportions asked for"
+    ]
+    assert "257 items after removing duplicate titles and texts (17 removed)" in result.output
+    on_disk = load_from_disk(str(tmp_path / "ds"))
+    assert {name: len(split) for name, split in on_disk.items()} == {"train": 250, "validation": 3, "test": 3}
+    lite_disk = load_from_disk(str(tmp_path / "ds-lite"))
+    assert lite_disk["train"]["id"] == on_disk["train"]["id"]  # the lite prefix of a small set is all of it
+    assert (tmp_path / "ds-lite" / ".pricer-output").exists()
+
+
+@pytest.mark.parametrize(
+    "available, asked, expected",
+    [
+        (128, (800_000, 10_000, 10_000), (124, 2, 2)),
+        (1000, (800_000, 10_000, 10_000), (976, 12, 12)),
+        (3, (800_000, 10_000, 10_000), (1, 1, 1)),
+        (50, (100, 20, 20), (36, 7, 7)),
+        (50, (10, 5, 5), (10, 5, 5)),
+        (10, (0, 30, 10), (0, 8, 2)),
+    ],
+)
+def test_scaled_sizes_keep_the_proportions(available, asked, expected):
+    from pricer_core.curate import scaled_sizes
+
+    assert scaled_sizes(available, *asked) == expected
+    assert sum(expected) == min(available, sum(asked))
+
+
+def test_scaled_sizes_refuse_fewer_items_than_splits():
+    from pricer_core.curate import scaled_sizes
+    from pricer_core.readers import DataError
+
+    with pytest.raises(DataError, match="only 2 items can be sampled"):
+        scaled_sizes(2, 100, 1, 1)
+
+
+def test_curate_function_is_the_pipeline_and_cleans_up_on_interrupt(shared_data, tmp_path, monkeypatch):
+    import tempfile
+
+    from pricer_core import curate
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    lines = []
+    report = curate.curate([shared_data / RAW_FILES[0]], out=tmp_path / "ds", train=40, validation=5, test=5, workers=1, lite=True, progress=False, echo=lines.append)
+    assert (report.rows, report.kept, report.sizes) == (1714, 131, {"train": 40, "validation": 5, "test": 5})
+    assert report.kept + sum(report.dropped.values()) == report.rows
+    assert report.out == tmp_path / "ds" and report.lite_out == tmp_path / "ds-lite"
+    assert lines[0] == f"files: {report.reports[0][1].summary()}" and lines[-1] == f"wrote {tmp_path / 'ds-lite'}: train 40, validation 5, test 5"
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+    def interrupted(dataset):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(curate, "dedupe", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        curate.curate([shared_data / RAW_FILES[0]], out=tmp_path / "other", train=40, validation=5, test=5, workers=1, progress=False, echo=lines.append)
+    assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "other").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ds", "ds-lite", "tmp"]

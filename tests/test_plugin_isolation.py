@@ -86,6 +86,7 @@ def install(tmp_path, monkeypatch):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setattr(sys, "path", list(sys.path))
     saved_commands, saved_loaded = dict(main.commands), main.__dict__.get("_plugins_loaded")
+    main.__dict__.pop("_plugins_loaded", None)  # an earlier test may have loaded the real plugins' commands
     plugins.reset()
 
     def install_plugin(entry_name: str, source: str, distribution: str | None = None) -> None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pricer_core.atomic import atomic_file
 from pricer_core.item import Item
 from pricer_core.predictor import Predictor, check_setting_type, require_training_items
 
@@ -122,9 +122,8 @@ class DnnPredictor(Predictor):
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=directory, suffix=".tmp", delete=False) as handle:
+        with atomic_file(directory / WEIGHTS_FILE) as handle:
             torch.save(self._model.state_dict(), handle)
-        Path(handle.name).replace(directory / WEIGHTS_FILE)
         config = {
             "preset": self.preset,
             "settings": self.settings,

@@ -33,10 +33,10 @@ class SparseRows:
         offsets = np.zeros(rows.size, dtype=np.int64)
         np.cumsum(lengths[:-1], out=offsets[1:])
         flat = np.concatenate([self.indices[start:end] for start, end in zip(starts, ends)]) if rows.size else np.zeros(0)
-        return (
-            torch.from_numpy(flat.astype(np.int64)).to(device, non_blocking=True),
-            torch.from_numpy(offsets).to(device, non_blocking=True),
-        )
+        pieces = torch.from_numpy(flat.astype(np.int64)), torch.from_numpy(offsets)
+        if torch.device(device).type == "cuda":  # pinned pages let the copy overlap the previous step
+            pieces = tuple(piece.pin_memory() for piece in pieces)
+        return tuple(piece.to(device, non_blocking=True) for piece in pieces)
 
     def dense(self, rows: np.ndarray | None = None) -> np.ndarray:
         """Only for tests and the dense comparison benchmark."""

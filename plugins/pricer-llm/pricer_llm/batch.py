@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pricer_core.atomic import write_json_atomic
 from pricer_core.item import Item
 from pricer_core.predictor import Needs, Preprocessor, ProcessReport
 
@@ -68,10 +69,7 @@ class BatchState:
             self.data = {"chunks": [], "summaries": {}, "failed": {}}
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(self.path.name + ".tmp")
-        temporary.write_text(json.dumps(self.data, indent=1))
-        temporary.replace(self.path)
+        write_json_atomic(self.path, self.data)
 
     @property
     def chunks(self) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pricer_core.atomic import atomic_file, write_json_atomic
 from pricer_core.item import PRICE_PREFIX, TRAINING_QUESTION, Item
 
 from .prompts import price_messages
@@ -61,16 +62,13 @@ def export(items: list[Item], path: str | Path, format: str = "chat", exclude: l
     if leaks:
         raise ValueError(f"{len(leaks)} items are also in the test set (first: {leaks[0]}); refusing to export them")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tokens = 0
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
+    with atomic_file(path) as handle:
         for item in items:
             row = chat_row(item) if format == "chat" else completion_row(item)
             line = json.dumps(row, ensure_ascii=False)
             tokens += estimate_tokens(line)
-            handle.write(line + "\n")
-    temporary.replace(path)
+            handle.write((line + "\n").encode("utf-8"))
     return ExportSummary(str(path), len(items), tokens)
 
 
@@ -109,10 +107,7 @@ class FineTuneJob:
         self.state: dict[str, Any] = read_state(self.state_path)
 
     def _save(self) -> None:
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.state_path.with_name(self.state_path.name + ".tmp")
-        temporary.write_text(json.dumps(self.state, indent=1))
-        temporary.replace(self.state_path)
+        write_json_atomic(self.state_path, self.state)
 
     def _upload(self, key: str, path: str) -> str:
         if not self.state.get(key):
