@@ -13,9 +13,9 @@ import time
 
 from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
 from pricer_classic.stacking import StackedBagOfWords
-from pricer_core.evaluator import evaluate
-from pricer_core.metrics import paired_difference
-from pricer_core.splits import load_bundle
+from pricer_core.evaluation.evaluator import evaluate
+from pricer_core.evaluation.metrics import paired_difference
+from pricer_core.data.splits import load_bundle
 
 CANDIDATES = [
     ("linear", "seed", LinearPredictor),

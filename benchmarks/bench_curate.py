@@ -13,7 +13,7 @@ variant runs in its own process (its own peak RSS) and reads the same file:
           whitespace and part numbers, a pydantic Item per row). Must keep exactly our items.
 - rules:  the same loop calling pricer's own rule functions (`clean_raw_row`), which carry their
           own speed-ups: what the per-row loop gains from faster rules alone.
-- ours-N: `pricer_core.curate.clean_files` with N processes.
+- ours-N: `pricer_core.curation.curate.clean_files` with N processes.
 """
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def plain_clean(row: dict, source: str, number: int):
 
 def time_part_number_rule(data_dir: Path) -> None:
     """The scrubbing rule alone, plain regexes against pricer's, on the sample rows' joined texts."""
-    from pricer_core.cleaning import collapse_whitespace, join_field, join_full_text, parse_details, remove_part_numbers
+    from pricer_core.data.cleaning import collapse_whitespace, join_field, join_full_text, parse_details, remove_part_numbers
 
     texts = []
     for name in SAMPLES:
@@ -190,7 +190,7 @@ def time_reading(path: Path) -> None:
     """The two library choices alone: inflating the file, and parsing the rows that have a price."""
     from isal import igzip
 
-    from pricer_core.raw_json import RAW_FIELDS, RawRowParser, has_null_price
+    from pricer_core.curation.raw_json import RAW_FIELDS, RawRowParser, has_null_price
 
     seconds = {}
     for label, opener in (("gzip (zlib)", gzip.open), ("isal", igzip.open)):
@@ -216,7 +216,7 @@ def time_reading(path: Path) -> None:
 # --- the variants -------------------------------------------------------------------------------
 
 def per_row(path: str, clean) -> tuple[list, Counter]:
-    from pricer_core.cleaning import DroppedRow
+    from pricer_core.data.cleaning import DroppedRow
 
     items, dropped = [], Counter()
     source = Path(path).name.removesuffix(".gz").removesuffix(".jsonl")
@@ -250,7 +250,7 @@ def worker(variant: str, path: str) -> dict:
     with tempfile.TemporaryDirectory() as cache:
         started = time.perf_counter()
         if variant.startswith("ours-"):
-            from pricer_core.curate import clean_files
+            from pricer_core.curation.curate import clean_files
 
             dataset, report = clean_files([path], workers=int(variant.split("-")[1]), cache_dir=cache, progress=False)
             seconds = time.perf_counter() - started
@@ -258,7 +258,7 @@ def worker(variant: str, path: str) -> dict:
             batches = dataset.select_columns(["id", "price", "weight", "full"]).iter(batch_size=1000)
             rows = (row for batch in batches for row in zip(batch["id"], batch["price"], batch["weight"], batch["full"]))
         else:
-            from pricer_core.cleaning import clean_raw_row
+            from pricer_core.data.cleaning import clean_raw_row
 
             clean = {"seed": seed_clean, "plain": plain_clean, "rules": clean_raw_row}[variant]
             items, _ = per_row(path, clean)
@@ -280,7 +280,7 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return
-    from pricer_core.curate import default_workers
+    from pricer_core.curation.curate import default_workers
 
     cores = default_workers()
     variants = [f"ours-{cores}" if name == "ours-all" else name for name in args.variants.split(",")]

@@ -14,8 +14,8 @@ import os
 import tempfile
 import time
 
-from pricer_core.evaluator import evaluate
-from pricer_core.splits import load_bundle
+from pricer_core.evaluation.evaluator import evaluate
+from pricer_core.data.splits import load_bundle
 from pricer_llm.predictors import KnnEmbed, LLMPredictor, LLMRag
 from pricer_llm.server import LocalServer
 from pricer_llm.summarize import LLMSummary

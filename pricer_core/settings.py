@@ -32,3 +32,8 @@ def load_env_file() -> Path | None:
 
     load_dotenv(path, override=False)
     return path
+
+
+def is_main_process() -> bool:
+    """False on the non-zero ranks of a torchrun job (RANK is set by torchrun): only rank 0 writes outputs."""
+    return os.environ.get("RANK", "0").strip() in {"", "0"}

@@ -16,6 +16,29 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture
+def throwaway_plugin():
+    """throwaway_plugin(name, *factories): a plugin registering these predictors, unregistered after the test."""
+    from pricer_core.plugins.hookspecs import hookimpl
+    from pricer_core.plugins.registry import pm
+
+    names: list[str] = []
+
+    def register(name: str, *factories) -> None:
+        class Throwaway:
+            @hookimpl
+            def register_predictors(self, register):
+                for factory in factories:
+                    register(factory)
+
+        pm.register(Throwaway(), name=name)
+        names.append(name)
+
+    yield register
+    for name in names:
+        pm.unregister(name=name)
+
+
 @pytest.fixture(autouse=True)
 def isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("PRICER_CACHE", str(tmp_path_factory.mktemp("cache")))

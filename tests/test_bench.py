@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from pricer_core import plugins
-from pricer_core.baselines import ConstantMedian
-from pricer_core.bench import leaderboard_lines, run_bench
-from pricer_core.hookspecs import hookimpl
+from pricer_core.plugins import registry as plugins
+from pricer_core.predictors.baselines import ConstantMedian
+from pricer_core.bench.runner import leaderboard_lines, run_bench
+from pricer_core.plugins.hookspecs import hookimpl
 
 
 def test_bench_writes_results_schema_predictions_and_report(tmp_path):
@@ -28,7 +28,7 @@ def test_bench_writes_results_schema_predictions_and_report(tmp_path):
 
 
 def test_constant_mean_matches_train_mean_and_second_run_reuses_fit(tmp_path):
-    from pricer_core.splits import load_bundle
+    from pricer_core.data.splits import load_bundle
 
     first = run_bench(predictors=["constant-mean"], size=10, out=tmp_path, echo=lambda _: None)
     messages = []
@@ -55,10 +55,10 @@ def test_leaderboard_ranks_by_mae_and_lists_failures():
 
 
 def test_skipped_when_needs_are_missing(tmp_path, monkeypatch):
-    from pricer_core import plugins
-    from pricer_core.baselines import ConstantMean
-    from pricer_core.hookspecs import hookimpl
-    from pricer_core.predictor import Needs
+    from pricer_core.plugins import registry as plugins
+    from pricer_core.predictors.baselines import ConstantMean
+    from pricer_core.plugins.hookspecs import hookimpl
+    from pricer_core.contract.predictor import Needs
 
     class NeedsKey(ConstantMean):
         name = "needs-key"

@@ -2,7 +2,7 @@ import io
 
 import pytest
 
-from pricer_core.block_ring import BlockRing
+from pricer_core.curation.block_ring import BlockRing
 
 
 def test_fill_keeps_whole_lines_and_returns_the_partial_one():

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pricer_core.cleaning import (
+from pricer_core.data.cleaning import (
     DroppedRow,
     join_full_text,
     clean_raw_row,
@@ -119,7 +119,7 @@ def test_bad_weight_is_none_not_a_crash():
 
 
 def test_huge_and_odd_prices_are_reasons_not_crashes():
-    from pricer_core.cleaning import price_or_none
+    from pricer_core.data.cleaning import price_or_none
 
     for value, reason in [(10**400, "out of range"), (float("inf"), "out of range"), ("1e999", "out of range"), (True, "not a single number"), ([3], "not a single number"), (float("nan"), "no price")]:
         with pytest.raises(DroppedRow, match=reason):

@@ -4,7 +4,7 @@ import sys
 
 from click.testing import CliRunner
 
-from pricer_core.cli import bench_command, main, parse_settings
+from pricer_core.cli.commands import bench_command, main, parse_settings
 
 
 def test_settings_parse_json_values():
@@ -45,11 +45,11 @@ def test_train_then_predict_round_trip(tmp_path, shared_data):
 
 def test_help_and_import_do_not_load_heavy_modules():
     code = (
-        "import sys, pricer_core, pricer_core.cli\n"
+        "import sys, pricer_core, pricer_core.cli.commands\n"
         "heavy = [m for m in ('torch', 'xgboost', 'litellm', 'sklearn', 'datasets', 'numpy', 'plotly') if m in sys.modules]\n"
         "print(heavy)"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
-    help_run = subprocess.run([sys.executable, "-m", "pricer_core.cli_entry", "--help"], capture_output=True, text=True)
+    help_run = subprocess.run([sys.executable, "-m", "pricer_core.bench", "--help"], capture_output=True, text=True)
     assert help_run.returncode == 0 and "--size" in help_run.stdout

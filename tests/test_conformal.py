@@ -1,6 +1,6 @@
 import numpy as np
 
-from pricer_core.conformal import conformal_quantile, coverage, interval
+from pricer_core.evaluation.conformal import conformal_quantile, coverage, interval
 
 
 def test_coverage_on_synthetic_data_is_within_three_points_of_nominal():

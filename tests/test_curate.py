@@ -4,9 +4,9 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from pricer_core.cli import main
-from pricer_core.curate import build_splits, clean_files, dedupe, lite, sample_weights
-from pricer_core.hub import from_hub
+from pricer_core.cli.commands import main
+from pricer_core.curation.curate import build_splits, clean_files, dedupe, lite, sample_weights
+from pricer_core.data.hub import from_hub
 from pricer_core.item import stable_id
 
 RAW_FILES = [
@@ -51,8 +51,8 @@ def mixed_raw_file(shared_data, path):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_small_blocks_give_what_the_per_row_reader_gives(shared_data, tmp_path, monkeypatch, workers):
-    from pricer_core import curate
-    from pricer_core.readers import read_items
+    from pricer_core.curation import curate
+    from pricer_core.data.readers import read_items
 
     path = tmp_path / "mixed.jsonl.gz"
     no_asin_row = mixed_raw_file(shared_data, path)
@@ -80,7 +80,7 @@ def test_parquet_through_datasets_gives_the_same_items_as_the_json_lines(shared_
 
 def test_a_category_from_a_hub_repo_layout_gives_the_same_items_as_its_file(shared_data, tmp_path):
     """The hub path, offline: `datasets` reads a folder laid out like McAuley-Lab/Amazon-Reviews-2023."""
-    from pricer_core.curate import clean_hub_category
+    from pricer_core.curation.curate import clean_hub_category
 
     repo = tmp_path / "Amazon-Reviews-2023"
     category_file = repo / "raw" / "meta_categories" / "meta_Health_and_Personal_Care.jsonl"
@@ -129,8 +129,8 @@ def test_curate_command_round_trips_through_from_hub(shared_data, tmp_path):
 def test_saved_splits_replace_the_old_folder_whole(shared_data, tmp_path):
     import os
 
-    from pricer_core.atomic import MARKER, OutputError
-    from pricer_core.curate import save_splits
+    from pricer_core.storage.atomic import MARKER, OutputError
+    from pricer_core.curation.curate import save_splits
 
     dataset, _ = clean_files([shared_data / RAW_FILES[0]], workers=1, cache_dir=str(tmp_path / "c"), progress=False)
     out = tmp_path / "ds"
@@ -158,8 +158,8 @@ def test_truncated_gzip_is_one_line_naming_the_last_whole_line(shared_data, tmp_
     import tempfile
     import zlib
 
-    from pricer_core import curate
-    from pricer_core.readers import DataError
+    from pricer_core.curation import curate
+    from pricer_core.data.readers import DataError
 
     packed = gzip.compress(b"".join(raw_lines(shared_data)))
     cut = packed[: len(packed) * 2 // 3]
@@ -173,7 +173,7 @@ def test_truncated_gzip_is_one_line_naming_the_last_whole_line(shared_data, tmp_
         clean_files([path], workers=workers, progress=False)
     assert str(raised.value).startswith(f"{path}: truncated or corrupt gzip after line {whole_lines}, the last whole line read (EOFError")
     with pytest.raises(DataError) as per_row:
-        from pricer_core.readers import read_items
+        from pricer_core.data.readers import read_items
 
         read_items(path)
     assert str(per_row.value) == str(raised.value)  # both readers say the same
@@ -257,15 +257,15 @@ def test_default_sizes_on_a_small_file_take_everything_in_the_seeds_proportions(
     ],
 )
 def test_scaled_sizes_keep_the_proportions(available, asked, expected):
-    from pricer_core.curate import scaled_sizes
+    from pricer_core.curation.curate import scaled_sizes
 
     assert scaled_sizes(available, *asked) == expected
     assert sum(expected) == min(available, sum(asked))
 
 
 def test_scaled_sizes_refuse_fewer_items_than_splits():
-    from pricer_core.curate import scaled_sizes
-    from pricer_core.readers import DataError
+    from pricer_core.curation.curate import scaled_sizes
+    from pricer_core.data.readers import DataError
 
     with pytest.raises(DataError, match="only 2 items can be sampled"):
         scaled_sizes(2, 100, 1, 1)
@@ -274,7 +274,7 @@ def test_scaled_sizes_refuse_fewer_items_than_splits():
 def test_curate_function_is_the_pipeline_and_cleans_up_on_interrupt(shared_data, tmp_path, monkeypatch):
     import tempfile
 
-    from pricer_core import curate
+    from pricer_core.curation import curate
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()

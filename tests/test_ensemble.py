@@ -1,8 +1,10 @@
 import pytest
 
-from pricer_core.bench import run_bench
-from pricer_core.ensemble import Ensemble
-from pricer_core.splits import load_bundle
+from pricer_core.bench.runner import run_bench
+from pricer_core.contract.predictor import NoPrediction
+from pricer_core.data.splits import load_bundle
+from pricer_core.predictors.baselines import ConstantMedian
+from pricer_core.predictors.ensemble import Ensemble
 
 
 def test_with_only_baselines_there_is_nothing_to_blend(tmp_path):
@@ -75,12 +77,6 @@ def test_sources_with_enough_rows_get_their_own_weights():
     assert ensemble.predict([item])[0] == pytest.approx(item.price, rel=1e-6)
 
 
-from pricer_core import plugins  # noqa: E402
-from pricer_core.baselines import ConstantMedian  # noqa: E402
-from pricer_core.evaluator import NoPrediction  # noqa: E402
-from pricer_core.hookspecs import hookimpl  # noqa: E402
-
-
 class ByCategory(ConstantMedian):
     """A deterministic member that learns something: the median price of the item's category."""
 
@@ -88,13 +84,13 @@ class ByCategory(ConstantMedian):
     blendable = True
 
     def save(self, directory):
-        from pricer_core.baselines import write_state
+        from pricer_core.predictors.baselines import write_state
 
         write_state(directory, {"value": self._value, "medians": self._medians})
 
     @classmethod
     def load(cls, directory):
-        from pricer_core.baselines import read_state
+        from pricer_core.predictors.baselines import read_state
 
         predictor, state = cls(), read_state(directory)
         predictor._value, predictor._medians = state["value"], state["medians"]
@@ -136,18 +132,9 @@ class SometimesSilent(ByLength):
         return super().predict(items)
 
 
-class Members:
-    @hookimpl
-    def register_predictors(self, register):
-        for factory in (ByCategory, ByLength, SometimesSilent):
-            register(factory)
-
-
 @pytest.fixture
-def members():
-    plugins.pm.register(Members(), name="members")
-    yield
-    plugins.pm.unregister(name="members")
+def members(throwaway_plugin):
+    throwaway_plugin("members", ByCategory, ByLength, SometimesSilent)
 
 
 def _ensemble_mae(results):
@@ -182,13 +169,13 @@ def test_a_members_failure_on_an_item_is_counted_not_fatal(members, tmp_path):
 def test_trained_alone_it_fits_its_own_members_and_loads_back(members, tmp_path):
     from click.testing import CliRunner
 
-    from pricer_core.cli import main
+    from pricer_core.cli.commands import main
 
     runner = CliRunner()
     trained = runner.invoke(main, ["train", "ensemble", "--set", 'members=["by-category","by-length"]', "--out", str(tmp_path / "m")])
     assert trained.exit_code == 0, trained.output
     test_file = tmp_path / "test.jsonl"
-    from pricer_core.readers import write_items
+    from pricer_core.data.readers import write_items
 
     write_items(test_file, load_bundle().test[:20])
     predicted = runner.invoke(main, ["predict", str(tmp_path / "m"), str(test_file)])

@@ -2,9 +2,9 @@ import threading
 
 import pytest
 
-from pricer_core.baselines import ConstantMean
-from pricer_core.evaluator import NoPrediction, PredictionError, evaluate
-from pricer_core.predictor import Predictor
+from pricer_core.predictors.baselines import ConstantMean
+from pricer_core.evaluation.evaluator import NoPrediction, PredictionError, evaluate
+from pricer_core.contract.predictor import Predictor
 
 from .conftest import make_items
 

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pricer_core.readers import FORMATS, DataError, read_items
+from pricer_core.data.readers import FORMATS, DataError, read_items
 
 SEED_LINES = 50
 FUZZ = settings(
@@ -180,7 +180,7 @@ def test_random_bytes_never_escape_as_anything_but_data_error(workdir, raw, pack
 @pytest.fixture(scope="module")
 def curate_ready(workdir):
     """Import datasets and pyarrow once, before the deadline clock runs."""
-    from pricer_core.curate import clean_files
+    from pricer_core.curation.curate import clean_files
 
     warm = write(workdir, b'{"price": null}\n')
     clean_files([warm], workers=1, cache_dir=str(workdir / "cache"), progress=False)
@@ -220,7 +220,7 @@ def test_curation_survives_mutated_real_files(seeds, workdir, curate_ready):
 
 def test_curation_with_two_workers_on_hostile_files(seeds, workdir, curate_ready, monkeypatch):
     """Forked workers: a few fixed hostile files (small blocks so several go through the pool)."""
-    from pricer_core import curate
+    from pricer_core.curation import curate
 
     monkeypatch.setattr(curate, "BLOCK_BYTES", 8_000)
     raw_name = next(name for name in seeds if "raw_meta" in name)
@@ -238,7 +238,7 @@ def test_curation_with_two_workers_on_hostile_files(seeds, workdir, curate_ready
 
 def test_the_whole_curate_pipeline_on_hostile_files(seeds, workdir, curate_ready):
     """clean, dedupe, sample, write: raw seeds (5 and 7 priced rows of their first 50 lines)."""
-    from pricer_core.curate import curate
+    from pricer_core.curation.curate import curate
 
     raw_seeds = {name: lines for name, lines in seeds.items() if "raw_meta" in name}
     written = []

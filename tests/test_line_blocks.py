@@ -1,6 +1,6 @@
 import gzip
 
-from pricer_core.line_blocks import open_binary
+from pricer_core.curation.line_blocks import open_binary
 
 
 def test_gzip_is_told_by_content_not_name(tmp_path):

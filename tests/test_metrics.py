@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from pricer_core.metrics import bootstrap_mean_ci, colour, metrics, paired_difference, running_mean_band
+from pricer_core.evaluation.metrics import bootstrap_mean_ci, colour, metrics, paired_difference, running_mean_band
 
 
 def test_metrics_against_hand_computed_values():

@@ -10,13 +10,13 @@ import textwrap
 import pytest
 from click.testing import CliRunner
 
-from pricer_core import plugins
-from pricer_core.cli import bench_command, main
+from pricer_core.plugins import registry as plugins
+from pricer_core.cli.commands import bench_command, main
 
 GOOD = """
     import click
     from pricer_core import hookimpl
-    from pricer_core.baselines import ConstantMedian
+    from pricer_core.predictors.baselines import ConstantMedian
 
     class GoodMedian(ConstantMedian):
         name = "good-median"
@@ -36,7 +36,7 @@ GOOD = """
 
 HOOKS_RAISE = """
     from pricer_core import hookimpl
-    from pricer_core.baselines import ConstantMedian
+    from pricer_core.predictors.baselines import ConstantMedian
 
     class Kept(ConstantMedian):
         name = "kept-median"
@@ -62,7 +62,7 @@ def predictors_source(*names: str) -> str:
     calls = "".join(f"\n        register(P{index})" for index in range(len(names)))
     return f"""
     from pricer_core import hookimpl
-    from pricer_core.baselines import ConstantMean
+    from pricer_core.predictors.baselines import ConstantMean
     {classes}
     @hookimpl
     def register_predictors(register):{calls}

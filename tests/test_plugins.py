@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from pricer_core import plugins
-from pricer_core.baselines import ConstantMean
-from pricer_core.bench import run_bench
-from pricer_core.hookspecs import HOOK_SIGNATURES, hookimpl
+from pricer_core.plugins import registry as plugins
+from pricer_core.predictors.baselines import ConstantMean
+from pricer_core.bench.runner import run_bench
+from pricer_core.plugins.hookspecs import HOOK_SIGNATURES, hookimpl
 
 
 class RaisesInFit(ConstantMean):

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from pricer_core.cleaning import DroppedRow, clean_raw_row
-from pricer_core.raw_json import RAW_FIELDS, RawRowParser, has_null_price
+from pricer_core.data.cleaning import DroppedRow, clean_raw_row
+from pricer_core.curation.raw_json import RAW_FIELDS, RawRowParser, has_null_price
 
 RAW_FILES = [
     "amazon2023_raw_meta_Health_and_Personal_Care_sample_1714.jsonl.gz",

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from pricer_core.readers import DataError, read_items, write_items
+from pricer_core.data.readers import DataError, read_items, write_items
 
 EXPECTED = {
     # file: (format, rows, kept, dropped by reason)
@@ -215,7 +215,7 @@ def test_require_price_false_keeps_good_prices(tmp_path):
 def test_read_command_reports_bad_rows_and_stops_on_a_truncated_file_with_one_line(tmp_path):
     from click.testing import CliRunner
 
-    from pricer_core.cli import main
+    from pricer_core.cli.commands import main
 
     mixed = tmp_path / "mixed.jsonl"
     mixed.write_bytes(json.dumps(COURSE_ROW).encode() + b"\n\xff\xfe\n" + b"[" * 10_000 + b"\n")

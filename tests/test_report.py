@@ -1,7 +1,7 @@
 import pytest
 
-from pricer_core.bench import run_bench
-from pricer_core.report import find_chromium, screenshot
+from pricer_core.bench.runner import run_bench
+from pricer_core.bench.report import find_chromium, screenshot
 
 
 def test_report_has_every_section_and_inlines_plotly(tmp_path):

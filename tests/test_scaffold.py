@@ -5,8 +5,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from pricer_core.cli import main
-from pricer_core.scaffold import new_plugin
+from pricer_core.cli.commands import main
+from pricer_core.plugins.scaffold import new_plugin
 
 
 def test_generated_plugin_passes_its_own_tests(tmp_path):

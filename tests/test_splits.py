@@ -1,8 +1,8 @@
 import hashlib
 
-from pricer_core.bundle_recipe import build_bundle, is_validation
-from pricer_core.splits import bundle_dir, ids_sha256, load_bundle, load_manifest
-from pricer_core.text import normalise_title
+from pricer_core.data.bundle_recipe import build_bundle, is_validation
+from pricer_core.data.splits import bundle_dir, ids_sha256, load_bundle, load_manifest
+from pricer_core.data.text import normalise_title
 
 
 def test_bundle_shape_and_manifest_match_files():
@@ -32,7 +32,7 @@ def test_validation_is_the_fixed_hash_bucket():
 
 
 def test_test_split_is_official_file_order(shared_data):
-    from pricer_core.readers import read_items
+    from pricer_core.data.readers import read_items
 
     official, _ = read_items(shared_data / "llm_engineering_official_test_2000.jsonl.gz")
     assert [item.id for item in load_bundle().test] == [item.id for item in official[:250]]

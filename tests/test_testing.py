@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from pricer_core.baselines import ConstantMean
-from pricer_core.testing import ConformanceError, check_predictor
+from pricer_core.predictors.baselines import ConstantMean
+from pricer_core.contract.testing import ConformanceError, check_predictor
 
 
 class WrongCount(ConstantMean):

@@ -1,4 +1,4 @@
-from pricer_core.text import jaccard, normalise_title, strip_scaffolding, title_words
+from pricer_core.data.text import jaccard, normalise_title, strip_scaffolding, title_words
 
 
 def test_normalise_title_collapses_non_alphanumerics():

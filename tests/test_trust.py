@@ -5,37 +5,21 @@ from __future__ import annotations
 
 import gzip
 import json
-import pickle
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from pricer_core import plugins
-from pricer_core.atomic import MARKER, OutputError, check_output, output_folder
-from pricer_core.baselines import ConstantMean
-from pricer_core.bench import run_bench
-from pricer_core.cli import bench_command, main
-from pricer_core.hookspecs import hookimpl
-from pricer_core.persistence import ModelFolderError, load_predictor, save_predictor
-from pricer_core.predictor import Needs
-from pricer_core.readers import iter_numbered_items, write_items
+from pricer_core.contract.testing import crafted_pickle
+from pricer_core.storage.atomic import MARKER, OutputError, check_output, output_folder
+from pricer_core.predictors.baselines import ConstantMean
+from pricer_core.bench.runner import run_bench
+from pricer_core.cli.commands import bench_command, main
+from pricer_core.storage.persistence import ModelFolderError, load_predictor, save_predictor
+from pricer_core.contract.predictor import Needs
+from pricer_core.data.readers import iter_numbered_items, write_items
 
 from .conftest import make_items
-
-
-class WritesMarker:
-    """Unpickling this creates a file: the proof that a loader ran code from the folder."""
-
-    def __init__(self, marker: Path):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
-def crafted_pickle(marker: Path) -> bytes:
-    return pickle.dumps(WritesMarker(marker))
 
 
 def one_error_line(result) -> str:
@@ -173,7 +157,7 @@ def test_results_predictions_and_report_land_together(tmp_path, monkeypatch):
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("pricer_core.report.write_report", killed)
+    monkeypatch.setattr("pricer_core.bench.report.write_report", killed)
     with pytest.raises(KeyboardInterrupt):
         run_bench(predictors=["constant-median"], size=7, out=out, echo=lambda _: None)
     assert {name: (out / name).read_bytes() for name in before} == before
@@ -208,18 +192,9 @@ class NeedsKey(ConstantMean):
     needs = Needs(env=("PRICER_TEST_ONLY_KEY",))
 
 
-class HostilePredictors:
-    @hookimpl
-    def register_predictors(self, register):
-        for factory in (ReportsNaN, FailsToFit, CountsBypass, NeedsKey):
-            register(factory)
-
-
 @pytest.fixture
-def hostile_predictors():
-    plugins.pm.register(HostilePredictors(), name="hostile")
-    yield
-    plugins.pm.unregister(name="hostile")
+def hostile_predictors(throwaway_plugin):
+    throwaway_plugin("hostile", ReportsNaN, FailsToFit, CountsBypass, NeedsKey)
 
 
 def test_results_json_is_strict_json(tmp_path, hostile_predictors):

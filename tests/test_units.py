@@ -1,6 +1,6 @@
 import pytest
 
-from pricer_core.units import weight_in_pounds
+from pricer_core.data.units import weight_in_pounds
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import pytest
 
 from pricer_core.item import Item
-from pricer_core.testing import PREDICTOR_RULES, check_predictor
+from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor
 
 
 

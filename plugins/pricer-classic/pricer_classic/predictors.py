@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from pricer_core.item import Item
-from pricer_core.predictor import Predictor, check_setting_type, require_training_items
+from pricer_core.contract.predictor import Predictor, check_setting_type, require_training_items
 
 from .features import (
     HashedTfidf,

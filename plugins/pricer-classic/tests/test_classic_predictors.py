@@ -7,8 +7,8 @@ import pytest
 from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
 from pricer_classic.stacking import StackedBagOfWords
 from pricer_core.item import Item
-from pricer_core.persistence import save_predictor
-from pricer_core.testing import PREDICTOR_RULES, check_predictor, tiny_data
+from pricer_core.storage.persistence import save_predictor
+from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor, tiny_data
 
 SMALL = {
     LinearPredictor: {},
@@ -49,7 +49,7 @@ def test_saved_model_predicts_identically_in_a_new_process(cls, tmp_path):
     save_predictor(predictor, tmp_path / "m")
     (tmp_path / "items.jsonl").write_text("".join(item.model_dump_json() + "\n" for item in test))
     script = (
-        "import json, sys\nfrom pricer_core.item import Item\nfrom pricer_core.persistence import load_predictor\n"
+        "import json, sys\nfrom pricer_core.item import Item\nfrom pricer_core.storage.persistence import load_predictor\n"
         "p = load_predictor(sys.argv[1])\nprint(json.dumps(p.predict([Item.model_validate_json(l) for l in open(sys.argv[2])])))"
     )
     output = subprocess.run([sys.executable, "-c", script, str(tmp_path / "m"), str(tmp_path / "items.jsonl")], capture_output=True, text=True, check=True)
@@ -86,19 +86,11 @@ def test_nan_price_cannot_reach_a_predictor():
 
 
 def test_registered_through_the_entry_point():
-    from pricer_core.plugins import collect
+    from pricer_core.plugins.registry import collect
 
     plugin_set = collect()
     record = next(record for record in plugin_set.plugins if record.name == "classic")
     assert record.predictors == ["linear", "bow-linear", "random-forest", "xgboost", "bow-stack"] and record.error is None
-
-
-class _WritesMarker:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
 
 
 @pytest.mark.parametrize("cls, state_file", [(RandomForestPredictor, "forest.skops"), (StackedBagOfWords, "trees.skops")], ids=["random-forest", "bow-stack"])
@@ -106,17 +98,18 @@ def test_crafted_estimator_files_are_refused_and_run_nothing(cls, state_file, tm
     """A pickle, or a skops file naming a type outside the allow-list, in place of the trees."""
     import functools
     import pathlib
-    import pickle
 
     import skops.io
 
-    from pricer_core.persistence import ModelFolderError, load_predictor
+    from pricer_core.contract.testing import crafted_pickle
+
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
 
     train, validation, _ = tiny_data()
     save_predictor(small(cls)().fit(train, validation), tmp_path / "m")
     marker = tmp_path / "ran"
     target = tmp_path / "m" / "model" / state_file
-    target.write_bytes(pickle.dumps(_WritesMarker(marker)))
+    target.write_bytes(crafted_pickle(marker))
     with pytest.raises(ModelFolderError, match="not a skops file"):
         load_predictor(tmp_path / "m")
     skops.io.dump({"trees": functools.partial(pathlib.Path.touch, marker)}, target)
@@ -128,11 +121,12 @@ def test_crafted_estimator_files_are_refused_and_run_nothing(cls, state_file, tm
 def test_crafted_npz_with_pickled_objects_is_refused(tmp_path):
     import numpy as np
 
-    from pricer_core.persistence import ModelFolderError, load_predictor
+    from pricer_core.contract.testing import CodeOnLoad
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
 
     train, validation, _ = tiny_data()
     save_predictor(LinearPredictor().fit(train, validation), tmp_path / "m")
-    np.savez(tmp_path / "m" / "model" / "linear.npz", coef=np.array([_WritesMarker(tmp_path / "ran")], dtype=object), intercept=0.0)
+    np.savez(tmp_path / "m" / "model" / "linear.npz", coef=np.array([CodeOnLoad(tmp_path / "ran")], dtype=object), intercept=0.0)
     with pytest.raises(ModelFolderError, match="allow_pickle"):
         load_predictor(tmp_path / "m")
     assert not (tmp_path / "ran").exists()

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from pricer_core.atomic import atomic_file
+from pricer_core.storage.atomic import atomic_file
 from pricer_core.item import Item
-from pricer_core.predictor import Predictor, check_setting_type, require_training_items
+from pricer_core.contract.predictor import Predictor, check_setting_type, require_training_items
 
 from .config import NetConfig, Standardiser, TrainConfig
 
@@ -29,6 +29,9 @@ TRAIN_KEYS = {field.name for field in fields(TrainConfig)}
 SETTING_DEFAULTS: dict[str, Any] = {
     **{field.name: field.default for field in (*fields(NetConfig), *fields(TrainConfig))},
     "meta_tokens": False,
+    # GPUs want bigger batches: batch_scale k trains with batch k × batch_size and learning rate k × lr
+    # (the linear scaling rule), so the seed's recipe keeps its shape on a device 8× wider.
+    "batch_scale": 1,
 }
 
 
@@ -50,9 +53,9 @@ class DnnPredictor(Predictor):
     def __init__(self, preset: str = "default", device: str = "auto", checkpoint_dir: str | None = None, progress: bool = True, **settings: Any) -> None:
         if preset not in PRESETS:
             raise ValueError(f"dnn: unknown preset {preset!r}; choose from {sorted(PRESETS)}")
-        unknown = set(settings) - (NET_KEYS | TRAIN_KEYS | {"meta_tokens"})
+        unknown = set(settings) - set(SETTING_DEFAULTS)
         if unknown:
-            raise ValueError(f"dnn: unknown setting(s) {sorted(unknown)}; known: {sorted(NET_KEYS | TRAIN_KEYS | {'meta_tokens'})}")
+            raise ValueError(f"dnn: unknown setting(s) {sorted(unknown)}; known: {sorted(SETTING_DEFAULTS)}")
         for key, value in settings.items():
             check_setting_type("dnn", key, value, SETTING_DEFAULTS[key])
         self.preset = preset
@@ -73,7 +76,11 @@ class DnnPredictor(Predictor):
 
     @property
     def train_config(self) -> TrainConfig:
-        return TrainConfig(**{key: value for key, value in self.settings.items() if key in TRAIN_KEYS})
+        config = TrainConfig(**{key: value for key, value in self.settings.items() if key in TRAIN_KEYS})
+        scale = self.settings.get("batch_scale", 1)
+        if scale < 1:
+            raise ValueError(f"dnn: batch_scale must be at least 1, got {scale}")
+        return replace(config, batch_size=config.batch_size * scale, lr=config.lr * scale) if scale != 1 else config
 
     def _rows(self, items: list[Item]):
         from .sparse_rows import hash_texts

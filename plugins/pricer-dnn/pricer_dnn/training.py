@@ -90,7 +90,7 @@ def predict_standardised(model: ResidualPricer, rows: SparseRows, device: torch.
 
 
 def _save_atomic(content: dict, path: Path) -> None:
-    from pricer_core.atomic import atomic_file
+    from pricer_core.storage.atomic import atomic_file
 
     with atomic_file(path) as handle:
         torch.save(content, handle)

@@ -5,8 +5,8 @@ import sys
 import pytest
 
 from pricer_core.item import Item
-from pricer_core.persistence import save_predictor
-from pricer_core.testing import PREDICTOR_RULES, check_predictor, tiny_data
+from pricer_core.storage.persistence import save_predictor
+from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor, tiny_data
 from pricer_dnn.predictor import DnnPredictor, document
 
 
@@ -55,23 +55,14 @@ def test_bad_inputs_are_clear_errors():
         DnnPredictor(preset="giant")
 
 
-class _WritesMarker:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
 def test_crafted_weights_are_refused_and_run_nothing(tmp_path):
-    import pickle
-
-    from pricer_core.persistence import ModelFolderError, load_predictor
+    from pricer_core.contract.testing import crafted_pickle
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
 
     train, validation, _ = tiny_data()
     save_predictor(small().fit(train, validation), tmp_path / "m")
     marker = tmp_path / "ran"
-    (tmp_path / "m" / "model" / "weights.pt").write_bytes(pickle.dumps({"w": _WritesMarker(marker)}))
+    (tmp_path / "m" / "model" / "weights.pt").write_bytes(crafted_pickle(marker, wrap="w"))
     with pytest.raises(ModelFolderError, match="cannot load dnn"):
         load_predictor(tmp_path / "m")
     assert not marker.exists()
@@ -80,3 +71,11 @@ def test_crafted_weights_are_refused_and_run_nothing(tmp_path):
 def test_wrongly_typed_settings_fail_at_construction():
     with pytest.raises(ValueError, match="epochs='5' must be int"):
         DnnPredictor(epochs="5")
+
+
+def test_batch_scale_grows_batch_and_learning_rate_together():
+    scaled = DnnPredictor(preset="seed", batch_scale=8).train_config
+    assert (scaled.batch_size, scaled.lr) == (512, pytest.approx(8e-3))
+    assert DnnPredictor(preset="seed").train_config.batch_size == 64
+    with pytest.raises(ValueError, match="batch_scale must be at least 1"):
+        DnnPredictor(batch_scale=0).train_config

@@ -6,7 +6,7 @@ from pricer_dnn.model import NetConfig, ResidualPricer
 from pricer_dnn.sparse_rows import hash_texts
 from pricer_dnn.config import Standardiser, TrainConfig
 from pricer_dnn.training import CHECKPOINT_FILE, pick_device, train
-from pricer_core.testing import tiny_data
+from pricer_core.contract.testing import tiny_data
 
 
 def data():
@@ -74,20 +74,12 @@ def test_device_choice_can_be_overridden():
     assert pick_device().type in {"cuda", "mps", "cpu"}
 
 
-class _WritesMarker:
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
-
-
 def test_a_crafted_checkpoint_is_refused_and_runs_nothing(tmp_path):
-    import pickle
+    from pricer_core.contract.testing import crafted_pickle
 
     rows, targets = data()
     marker = tmp_path / "ran"
-    (tmp_path / CHECKPOINT_FILE).write_bytes(pickle.dumps({"model": _WritesMarker(marker)}))
+    (tmp_path / CHECKPOINT_FILE).write_bytes(crafted_pickle(marker, wrap="model"))
     with pytest.raises(ValueError, match="not a checkpoint pricer can read"):
         train(small_model(), rows, targets, TrainConfig(epochs=1, batch_size=16), torch.device("cpu"), checkpoint_dir=tmp_path, progress=False)
     assert not marker.exists()

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pricer_core.atomic import write_json_atomic
+from pricer_core.storage.atomic import write_json_atomic
 from pricer_core.item import Item
-from pricer_core.predictor import Needs, Preprocessor, ProcessReport
+from pricer_core.contract.predictor import Needs, Preprocessor, ProcessReport
 
 from .prompts import summary_messages, tidy_summary
 

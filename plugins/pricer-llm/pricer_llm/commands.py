@@ -78,7 +78,7 @@ def batch_group() -> None:
 @MODEL
 def batch_create(items_file: str, state: str, base_url: str | None, model: str) -> None:
     """Write request files (1000 per file), upload them and create the batches."""
-    from pricer_core.readers import read_items
+    from pricer_core.data.readers import read_items
 
     items, _ = read_items(items_file)
     submitted = _runner(state, base_url, model).create(items)
@@ -101,7 +101,7 @@ def batch_status(state: str, base_url: str | None) -> None:
 @BASE_URL
 def batch_fetch(items_file: str, out: str, state: str, base_url: str | None) -> None:
     """Write the items with every summary received so far."""
-    from pricer_core.readers import read_items, write_items
+    from pricer_core.data.readers import read_items, write_items
 
     runner = _runner(state, base_url, "")
     runner.poll()
@@ -120,7 +120,7 @@ def batch_fetch(items_file: str, out: str, state: str, base_url: str | None) -> 
 @MODEL
 def batch_run(items_file: str, out: str, poll_seconds: float, state: str, base_url: str | None, model: str) -> None:
     """create, poll until done, fetch: the whole flow; safe to kill and run again."""
-    from pricer_core.readers import read_items, write_items
+    from pricer_core.data.readers import read_items, write_items
 
     items, _ = read_items(items_file)
     runner = _runner(state, base_url, model)
@@ -144,7 +144,7 @@ def finetune_export(data: str | None, out: str, format_: str, limit: int | None)
     """Write train/validation JSONL; the test split is checked not to leak in."""
     from pathlib import Path
 
-    from pricer_core.bench import load_splits
+    from pricer_core.data.splits import load_splits
 
     from .finetune import export
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pricer_core.atomic import atomic_file, write_json_atomic
+from pricer_core.storage.atomic import atomic_file, write_json_atomic
 from pricer_core.item import PRICE_PREFIX, TRAINING_QUESTION, Item
 
 from .prompts import price_messages
@@ -54,7 +54,7 @@ class ExportSummary:
 
 def export(items: list[Item], path: str | Path, format: str = "chat", exclude: list[Item] = ()) -> ExportSummary:
     """Write one JSON line per item; refuses any item whose id or title is also in `exclude` (the test set)."""
-    from pricer_core.text import normalise_title
+    from pricer_core.data.text import normalise_title
 
     banned_ids = {item.id for item in exclude}
     banned_titles = {normalise_title(item.title) for item in exclude}

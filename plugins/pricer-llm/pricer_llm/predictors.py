@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from pricer_core.evaluator import NoPrediction
+from pricer_core.contract.predictor import NoPrediction
 from pricer_core.item import Item
-from pricer_core.predictor import Needs, Predictor, require_training_items
+from pricer_core.contract.predictor import Needs, Predictor, require_training_items
 
 from .cache import ReplyCache
 from .client import DEFAULT_LOCAL_API_BASE, LOCAL_API_BASE_ENV, ChatClient, LLMSettings

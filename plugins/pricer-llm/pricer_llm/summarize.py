@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from pricer_core.item import Item
-from pricer_core.predictor import Preprocessor, ProcessReport
+from pricer_core.contract.predictor import Preprocessor, ProcessReport
 
 from .cache import ReplyCache
 from .client import ChatClient, LLMSettings

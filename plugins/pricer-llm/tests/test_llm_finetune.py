@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from pricer_core.splits import load_bundle
-from pricer_core.text import normalise_title
+from pricer_core.data.splits import load_bundle
+from pricer_core.data.text import normalise_title
 from pricer_llm.finetune import FineTuneJob, estimate_cost, export, openai_client
 
 from openai_standin import OpenAIStandIn
@@ -67,7 +67,7 @@ def test_job_flow_through_the_real_openai_client_killed_and_resumed(tmp_path):
 def test_missing_key_is_a_one_line_error(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from pricer_core.cli import main
+    from pricer_core.cli.commands import main
 
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -91,7 +91,7 @@ def test_a_state_file_cannot_steer_the_urls_and_bad_ones_are_one_line(tmp_path, 
 def test_cli_reports_a_bad_state_file_in_one_line(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    from pricer_core.cli import main
+    from pricer_core.cli.commands import main
 
     monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     state = tmp_path / "state.json"

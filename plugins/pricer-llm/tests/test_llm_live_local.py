@@ -2,8 +2,8 @@
 
 import pytest
 
-from pricer_core.evaluator import evaluate
-from pricer_core.splits import load_bundle
+from pricer_core.evaluation.evaluator import evaluate
+from pricer_core.data.splits import load_bundle
 from pricer_llm.batch import GroqBatchRunner, groq_client
 from pricer_llm.predictors import LLMPredictor
 from pricer_llm.prompts import is_five_line_summary

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .atomic import output_folder, write_json_atomic
-from .predictor import Predictor
+from pricer_core.storage.atomic import output_folder, write_json_atomic
+from pricer_core.contract.predictor import Predictor
 
 META_FILE = "pricer.json"
 MODEL_DIR = "model"
@@ -27,7 +27,7 @@ class ModelFolderError(ValueError):
 
 
 def _registration(name: str):
-    from .plugins import collect
+    from pricer_core.plugins.registry import collect
 
     plugin_set = collect()
     registration = plugin_set.predictors.get(name)

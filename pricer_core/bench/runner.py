@@ -5,12 +5,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
-import shutil
 import subprocess
-import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,17 +16,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .atomic import check_output, output_folder, write_json_atomic
-from .errors import one_line
-from .evaluator import DEFAULT_WORKERS, evaluate
-from .persistence import load_predictor, read_meta, save_predictor
-from .plugins import PluginSet, Registration, collect
-from .item import Item
-from .predictor import Predictor
-from .readers import read_items
-from .results import RESULTS_SCHEMA, BenchResults, DatasetInfo, Metrics, PairedDifference, PredictorResult  # noqa: F401
-from .settings import cache_root, debug
-from .splits import Splits, content_sha256, ids_sha256, load_splits  # noqa: F401  (load_splits: public here too)
+from pricer_core.storage.atomic import check_output, output_folder, write_json_atomic
+from pricer_core.errors import one_line
+from pricer_core.bench.fit_cache import fit_or_load
+from pricer_core.evaluation.evaluator import DEFAULT_WORKERS, evaluate
+from pricer_core.plugins.registry import PluginSet, Registration, collect
+from pricer_core.item import Item
+from pricer_core.contract.predictor import Predictor
+from pricer_core.data.readers import read_items
+from pricer_core.bench.results import BenchResults, DatasetInfo, Metrics, PairedDifference, PredictorResult
+from pricer_core.settings import cache_root, debug
+from pricer_core.data.splits import Splits, ids_sha256, load_splits
 
 DEFAULT_SIZE = 200
 DEFAULT_OUT = Path("bench-out")
@@ -70,52 +67,6 @@ def _versions(plugin_set: PluginSet) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             pass
     return versions
-
-
-def fit_key(registration: Registration, config: dict[str, Any], splits: Splits, version: str | None) -> str:
-    """Same predictor, settings, plugin version and every field of every train/validation item → reuse the fit."""
-    payload = {
-        "name": registration.name,
-        "plugin": registration.plugin,
-        "version": version,
-        "config": config,
-        "train": content_sha256(splits.train),
-        "validation": content_sha256(splits.validation),
-    }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
-
-
-def fit_or_load(
-    registration: Registration,
-    predictor: Any,
-    splits: Splits,
-    cache_dir: Path | None,
-    version: str | None,
-    echo: Callable[[str], None],
-) -> tuple[Any, float, bool]:
-    """(fitted predictor, fit seconds, whether it came from the cache); an unusable cache entry is refitted."""
-    key = fit_key(registration, predictor.config(), splits, version)
-    folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir and predictor.cacheable else None
-    if folder is not None and folder.exists():
-        try:
-            meta = read_meta(folder)
-            loaded = load_predictor(folder)
-            fit_seconds = float(meta.get("fit_seconds", 0.0))
-        except Exception as error:  # a stale or broken cache entry is dropped and refitted, never fatal
-            echo(f"  {registration.name}: cached fit unusable ({one_line(error)}); refitting")
-            shutil.rmtree(folder, ignore_errors=True)
-        else:
-            echo(f"  {registration.name}: reusing cached fit ({folder})")
-            return loaded, fit_seconds, True
-    echo(f"  {registration.name}: fitting on {len(splits.train)} train / {len(splits.validation)} validation items")
-    started = time.perf_counter()
-    fitted = predictor.fit(splits.train, splits.validation)
-    if fitted is not predictor:
-        raise TypeError(f"{registration.name}: fit must return self")
-    seconds = time.perf_counter() - started
-    if folder is not None:
-        save_predictor(predictor, folder, {"fit_seconds": seconds, "key": key}, force=True)
-    return predictor, seconds, False
 
 
 def create_predictors(
@@ -328,8 +279,8 @@ def write_results(
     force: bool = False,
 ) -> None:
     """results.json (strict JSON), predictions.jsonl and report.html appear together or not at all."""
-    from .atomic import strict_json
-    from .report import write_report
+    from pricer_core.storage.atomic import strict_json
+    from pricer_core.bench.report import write_report
 
     with output_folder(out, force, kind="bench") as staging:
         write_json_atomic(staging / "results.json", results.to_json())
@@ -342,7 +293,7 @@ def write_results(
 
 def _conformal(predictor, validation, records: list[dict[str, Any]], level: float = 0.9) -> dict[str, Any] | None:
     """Split-conformal 90% interval from validation residuals, and how often it covered the test truth."""
-    from .conformal import conformal_quantile, coverage
+    from pricer_core.evaluation.conformal import conformal_quantile, coverage
 
     scored = [item for item in validation if item.price is not None]
     if not scored:
@@ -359,7 +310,7 @@ def _conformal(predictor, validation, records: list[dict[str, Any]], level: floa
 
 def paired_comparisons(entries: list[PredictorResult], records: dict[str, list[dict[str, Any]]], seed: int) -> list[PairedDifference]:
     """For every pair that scored the same items: MAE(a) − MAE(b) with its paired bootstrap 95% interval."""
-    from .metrics import paired_difference
+    from pricer_core.evaluation.metrics import paired_difference
 
     full = [e.name for e in entries if e.scored and all(r["prediction"] is not None for r in records[e.name])]
     pairs = []

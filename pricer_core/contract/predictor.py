@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
-from .item import Item
+from pricer_core.item import Item
+
+
+class NoPrediction(Exception):
+    """Raised by a per-item predictor for an item it could not price: counted, never a silent 0."""
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-from .item import Item
-from .predictor import Predictor, require_training_items
+from pricer_core.item import Item
+from pricer_core.contract.predictor import Predictor, require_training_items
 
 
 def _fit_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], float]:
@@ -93,7 +93,7 @@ class Ensemble(Predictor):
         return chosen
 
     def _fit_member(self, name: str, train: list[Item], validation: list[Item]) -> Predictor:
-        from .plugins import collect
+        from pricer_core.plugins.registry import collect
 
         registry = collect().predictors
         if name not in registry:
@@ -118,7 +118,7 @@ class Ensemble(Predictor):
     def fit(self, train: list[Item], validation: list[Item]) -> Ensemble:
         import numpy as np
 
-        from .evaluator import predict_all
+        from pricer_core.evaluation.evaluator import predict_all
 
         require_training_items(train)
         scored = [item for item in validation if item.price is not None]
@@ -181,7 +181,7 @@ class Ensemble(Predictor):
         return [max(0.0, math.expm1(value)) for value in blended]
 
     def save(self, directory: str | Path) -> None:
-        from .persistence import save_predictor
+        from pricer_core.storage.persistence import save_predictor
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -199,7 +199,7 @@ class Ensemble(Predictor):
 
     @classmethod
     def load(cls, directory: str | Path) -> Ensemble:
-        from .persistence import load_predictor
+        from pricer_core.storage.persistence import load_predictor
 
         directory = Path(directory)
         state = json.loads((directory / "weights.json").read_text())

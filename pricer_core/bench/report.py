@@ -6,8 +6,8 @@ import html
 from pathlib import Path
 from typing import Any
 
-from .metrics import running_mean_band
-from .results import BenchResults, PairedDifference, PredictorResult
+from pricer_core.evaluation.metrics import running_mean_band
+from pricer_core.bench.results import BenchResults, PairedDifference, PredictorResult
 
 COLOURS = {"green": "#2ca02c", "orange": "#ff7f0e", "red": "#d62728"}
 
@@ -124,7 +124,7 @@ def write_report(
     test_prices: list[float],
 ) -> None:
     """Assemble the figures into one HTML page; plotly.js is inlined once at the top."""
-    from .atomic import write_text_atomic
+    from pricer_core.storage.atomic import write_text_atomic
 
     figures = [leaderboard_figure(results.predictors), price_distribution_figure(train_prices, test_prices)]
     if results.paired:

@@ -40,8 +40,8 @@ def _fail(message: str) -> None:
 
 def run_with_one_line_errors(invoke: Any, ctx: click.Context) -> Any:
     """Every command: .env read first; any error that escapes is one line and exit 1 (PRICER_DEBUG=1: traceback)."""
-    from .errors import one_line
-    from .settings import debug, load_env_file
+    from pricer_core.errors import one_line
+    from pricer_core.settings import debug, load_env_file
 
     load_env_file()
     try:
@@ -81,8 +81,8 @@ class OneLineErrors(click.Command):
 @click.option("--force", is_flag=True, help="Replace --out even if it holds files pricer did not write.")
 def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir, png, force) -> None:
     """Fit every selected predictor and compare them all on the same test items."""
-    from .bench import leaderboard_lines, run_bench
-    from .readers import DataError
+    from pricer_core.bench.runner import leaderboard_lines, run_bench
+    from pricer_core.data.readers import DataError
 
     try:
         results = run_bench(
@@ -108,7 +108,7 @@ def bench_command(data, test_file, size, predictors, out, workers, settings, no_
         click.echo("error: no predictor scored (see the reasons above)", err=True)
         sys.exit(1)
     if png:
-        from .report import screenshot
+        from pricer_core.bench.report import screenshot
 
         try:
             click.echo(f"wrote {screenshot(Path(out) / 'report.html', Path(out) / 'leaderboard.png')}")
@@ -125,7 +125,7 @@ class PluginCommands(click.Group):
         if self._plugins_loaded:
             return
         self._plugins_loaded = True
-        from .plugins import PluginError, add_commands
+        from pricer_core.plugins.registry import PluginError, add_commands
 
         try:
             problems = add_commands(self)  # each plugin in isolation: a broken one must not break the CLI
@@ -172,8 +172,8 @@ def plugins_command(ctx: click.Context, as_json: bool, requirements: bool) -> No
         return
     from dataclasses import asdict
 
-    from .plugins import PluginError, collect
-    from .plugins import requirements as requirement_lines
+    from pricer_core.plugins.registry import PluginError, collect
+    from pricer_core.plugins.registry import requirements as requirement_lines
 
     root = ctx.find_root().command
     if isinstance(root, PluginCommands):
@@ -208,7 +208,7 @@ def plugins_command(ctx: click.Context, as_json: bool, requirements: bool) -> No
 @click.option("--dir", "parent", default=".", show_default=True, type=click.Path(file_okay=False), help="Where to create pricer-NAME/.")
 def plugins_new_command(name: str, parent: str) -> None:
     """Write a working plugin package pricer-NAME/ with its entry point and a contract test."""
-    from .scaffold import new_plugin
+    from pricer_core.plugins.scaffold import new_plugin
 
     try:
         root = new_plugin(name, parent)
@@ -228,12 +228,13 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     """Fit one predictor on train/validation and save it."""
     import time
 
-    from .atomic import check_output
-    from .errors import one_line
-    from .persistence import save_predictor
-    from .plugins import collect
-    from .predictor import declared_settings
-    from .splits import load_splits
+    from pricer_core.storage.atomic import check_output
+    from pricer_core.errors import one_line
+    from pricer_core.storage.persistence import save_predictor
+    from pricer_core.plugins.registry import collect
+    from pricer_core.contract.predictor import declared_settings
+    from pricer_core.data.splits import load_splits
+    from pricer_core.settings import is_main_process
 
     plugin_set = collect()
     if name not in plugin_set.predictors:
@@ -258,6 +259,8 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     if predictor.fit(splits.train, splits.validation) is not predictor:
         raise TypeError(f"{name}: fit must return self")
     seconds = time.perf_counter() - started
+    if not is_main_process():  # under torchrun, rank 0 alone writes the model
+        return
     save_predictor(predictor, out, {"fit_seconds": seconds}, force=force)
     click.echo(f"fitted {name} in {seconds:.1f}s; saved to {out}")
 
@@ -268,10 +271,10 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
 @click.option("--out", default="-", help="JSON lines of id and price; - for standard output.")
 def predict_command(model_dir: str, items_file: str, out: str) -> None:
     """Price every row of a file, with or without a price, with a predictor saved by `pricer train`."""
-    from .atomic import write_text_atomic
-    from .evaluator import check_predictions
-    from .persistence import load_predictor
-    from .readers import read_items
+    from pricer_core.storage.atomic import write_text_atomic
+    from pricer_core.contract.checks import check_predictions
+    from pricer_core.storage.persistence import load_predictor
+    from pricer_core.data.readers import read_items
 
     predictor = load_predictor(model_dir)
     items, report = read_items(items_file, require_price=False)
@@ -294,7 +297,7 @@ def predict_command(model_dir: str, items_file: str, out: str) -> None:
 @click.option("--out", default=None, type=click.Path(dir_okay=False), help="Write the items as pricer JSON lines (.gz to compress).")
 def read_command(files: tuple[str, ...], format_: str | None, out: str | None) -> None:
     """Read files in any supported format and report kept/dropped rows by reason."""
-    from .readers import read_items, write_items
+    from pricer_core.data.readers import read_items, write_items
 
     items = []
     for file in files:
@@ -313,8 +316,8 @@ def read_command(files: tuple[str, ...], format_: str | None, out: str | None) -
 @click.option("--out", default=None, type=click.Path(file_okay=False), help="Where to write. Default: the package's bundled data folder.")
 def bundle_command(data: str, out: str | None) -> None:
     """Rebuild the bundled benchmark dataset from the source files."""
-    from .bundle_recipe import build_bundle
-    from .splits import bundle_dir
+    from pricer_core.data.bundle_recipe import build_bundle
+    from pricer_core.data.splits import bundle_dir
 
     manifest = build_bundle(Path(data), Path(out) if out else bundle_dir())
     for split, info in manifest["splits"].items():
@@ -342,7 +345,7 @@ def curate_command(files, categories, seed_categories, repo, out, train_size, va
     Local files:  pricer curate meta_Appliances.jsonl.gz --out data/appliances --train 5000 --validation 500 --test 500
     From the hub: pricer curate --seed-categories --out data/full --lite
     """
-    from . import curate
+    from pricer_core.curation import curate
 
     chosen = list(categories) + (list(curate.SEED_CATEGORIES) if seed_categories else [])
     if not files and not chosen:
@@ -363,8 +366,8 @@ def curate_command(files, categories, seed_categories, repo, out, train_size, va
 @click.option("--no-cache", is_flag=True, help="Ask the LLM for every item, even ones answered before.")
 def summarize_command(items_file: str, out: str, name: str, settings: tuple[str, ...], limit: int | None, no_cache: bool) -> None:
     """Fill each item's summary with a preprocessor (one LLM call per item by default)."""
-    from .plugins import collect
-    from .readers import read_items, write_items
+    from pricer_core.plugins.registry import collect
+    from pricer_core.data.readers import read_items, write_items
 
     plugin_set = collect()
     if name not in plugin_set.preprocessors:

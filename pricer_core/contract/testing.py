@@ -1,6 +1,6 @@
 """Conformance checks for predictor plugins, in the spirit of scikit-learn's check_estimator.
 
-    from pricer_core.testing import check_predictor
+    from pricer_core.contract.testing import check_predictor
     check_predictor(MyPredictor)            # raises ConformanceError naming the broken rule
 
 or, one pytest test per rule:
@@ -21,8 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .item import Item
-from .predictor import Needs, Predictor
+from pricer_core.item import Item
+from pricer_core.contract.checks import PredictionError, check_predictions
+from pricer_core.contract.predictor import Needs, Predictor
 
 PREDICTOR_RULES = (
     "declares-name-and-needs",
@@ -46,7 +47,7 @@ class ConformanceError(AssertionError):
 
 def tiny_data(train_size: int = 240, validation_size: int = 40, test_size: int = 16) -> tuple[list[Item], list[Item], list[Item]]:
     """Real items from the bundle, small enough for any predictor to fit in seconds."""
-    from .splits import load_bundle
+    from pricer_core.data.splits import load_bundle
 
     splits = load_bundle()
     train = splits.train[: train_size // 2] + splits.train[-(train_size - train_size // 2):]
@@ -62,15 +63,10 @@ def _fit(factory: Callable[[], Predictor], train: list[Item], validation: list[I
 
 
 def _predictions(predictor: Predictor, items: list[Item]) -> list[float]:
-    predictions = list(predictor.predict(items))
-    if len(predictions) != len(items):
-        raise ConformanceError("predict-count", f"predict returned {len(predictions)} prices for {len(items)} items")
-    for position, value in enumerate(predictions):
-        if not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ConformanceError("predict-finite", f"prediction {position} is {value!r}")
-        if value < 0:
-            raise ConformanceError("predict-non-negative", f"prediction {position} is {value}")
-    return [float(value) for value in predictions]
+    try:
+        return check_predictions(predictor.predict(items), len(items), predictor.name)
+    except PredictionError as error:
+        raise ConformanceError(error.rule, str(error)) from None
 
 
 def _same(first: list[float], second: list[float], tolerance: float = 1e-6) -> bool:
@@ -84,7 +80,7 @@ def _load_in_new_process(directory: Path, items: list[Item], cls: type) -> list[
     script = (
         "import importlib, json, sys\n"
         "from pricer_core.item import Item\n"
-        "from pricer_core.persistence import load_predictor\n"
+        "from pricer_core.storage.persistence import load_predictor\n"
         "factory = importlib.import_module(sys.argv[3])\n"
         "for part in sys.argv[4].split('.'):\n"
         "    factory = getattr(factory, part)\n"
@@ -106,7 +102,7 @@ def check_predictor(
     data: tuple[list[Item], list[Item], list[Item]] | None = None,
 ) -> None:
     """Run the chosen rules; raise ConformanceError naming the first rule broken."""
-    from .persistence import save_predictor
+    from pricer_core.storage.persistence import save_predictor
 
     unknown = set(rules) - set(PREDICTOR_RULES)
     if unknown:
@@ -153,3 +149,21 @@ def assert_clear_error(call: Callable[[], Any], *words: str) -> None:
             raise AssertionError(f"error {error!s} does not mention {missing}") from error
     else:
         raise AssertionError("expected a ValueError")
+
+
+class CodeOnLoad:
+    """An object whose unpickling creates `marker`: put it where a loader reads, then assert the file never appears."""
+
+    def __init__(self, marker: str | Path):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def crafted_pickle(marker: str | Path, wrap: str | None = None) -> bytes:
+    """Pickle bytes that run code when loaded (they create `marker`): the hostile file for a loader test."""
+    import pickle
+
+    payload = CodeOnLoad(marker)
+    return pickle.dumps({wrap: payload} if wrap else payload)

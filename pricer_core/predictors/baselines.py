@@ -7,10 +7,9 @@ import random
 import statistics
 from pathlib import Path
 
-from .atomic import write_json_atomic
-from .hookspecs import hookimpl
-from .item import Item
-from .predictor import Predictor, require_training_items
+from pricer_core.storage.atomic import write_json_atomic
+from pricer_core.item import Item
+from pricer_core.contract.predictor import Predictor, require_training_items
 
 STATE_FILE = "state.json"
 
@@ -98,13 +97,3 @@ class UniformRandom(Predictor):
         predictor = cls(seed=state["seed"])
         predictor._low, predictor._high = state["low"], state["high"]
         return predictor
-
-
-@hookimpl
-def register_predictors(register) -> None:
-    register(ConstantMean)
-    register(ConstantMedian)
-    register(UniformRandom)
-    from .ensemble import Ensemble
-
-    register(Ensemble)

@@ -24,13 +24,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .block_ring import BLOCK_BYTES, BlockRing, SlotRef
-from .cleaning import NO_PRICE, DroppedRow, clean_raw_fields
-from .item import stable_id
-from .line_blocks import LineBlock, open_binary
-from .raw_json import RawRowParser, has_null_price
-from .readers import BAD_JSON, DataError, ReadReport, drop_reason, one_line, parse_json_line, read_error, readable_lines, source_name
-from .text import normalise_title
+from pricer_core.curation.block_ring import BLOCK_BYTES, BlockRing, SlotRef
+from pricer_core.data.cleaning import NO_PRICE, DroppedRow, clean_raw_fields
+from pricer_core.item import stable_id
+from pricer_core.curation.line_blocks import LineBlock, open_binary
+from pricer_core.curation.raw_json import RawRowParser, has_null_price
+from pricer_core.data.readers import BAD_JSON, DataError, ReadReport, drop_reason, one_line, parse_json_line, read_error, readable_lines, source_name
+from pricer_core.data.text import normalise_title
 
 HUB_REPO = "McAuley-Lab/Amazon-Reviews-2023"
 BATCH_ROWS = 1000
@@ -84,7 +84,7 @@ class CleanedBlock:
 
 @lru_cache(maxsize=1)
 def _item_schema():
-    from .hub import item_features
+    from pricer_core.data.hub import item_features
 
     return item_features().arrow_schema
 
@@ -239,7 +239,7 @@ def _clean_json_lines(paths: list[str], workers: int, cache_dir: str | None, rep
     from datasets.arrow_writer import ArrowWriter
     from tqdm.auto import tqdm
 
-    from .hub import item_features
+    from pricer_core.data.hub import item_features
 
     temporary = None if cache_dir else tempfile.mkdtemp(prefix="pricer-curate-")
     folder = Path(cache_dir or temporary)
@@ -444,7 +444,7 @@ def scaled_sizes(available: int, train: int, validation: int, test: int) -> tupl
 def save_splits(dataset_dict, out: str | Path, force: bool = False, kind: str = "curated dataset") -> None:
     """save_to_disk into a staging folder, then swap it in: a killed run never leaves half a dataset,
     and a folder holding files pricer did not write is refused unless `force` (OutputError)."""
-    from .atomic import output_folder
+    from pricer_core.storage.atomic import output_folder
 
     with output_folder(out, force, kind=kind) as staging:
         dataset_dict.save_to_disk(str(staging))
@@ -519,7 +519,7 @@ def curate(
     """
     import tempfile
 
-    from .atomic import check_output, output_folder
+    from pricer_core.storage.atomic import check_output
 
     if not files and not categories:
         raise ValueError("give raw files or categories to curate")
@@ -532,52 +532,70 @@ def curate(
         raise ValueError(f"split sizes must be >= 0 and not all 0, got {train}/{validation}/{test}")
     result = CurateReport(reports=[], asked=asked)
     with tempfile.TemporaryDirectory(prefix="pricer-curate-") as work:
-        parts = []
-        if files:
-            dataset, report = clean_files(list(files), workers=workers, cache_dir=work, progress=progress)
-            parts.append(dataset)
-            result.reports.append(("files", report))
-        for category in categories:
-            dataset, report = clean_hub_category(category, workers=workers, repo=repo)
-            parts.append(dataset)
-            result.reports.append((category, report))
-        for name, report in result.reports:
-            echo(f"{name}: {report.summary()}")
-            for problem in report.problems[:10]:
-                echo(f"  {problem}")
-        result.cleaned = sum(len(part) for part in parts)
-        if not result.cleaned:
-            summaries = " | ".join(f"{name}: {report.summary()}" for name, report in result.reports)
-            raise DataError(f"no usable items in the input ({summaries})")
+        parts = _clean_sources(files, categories, repo, workers, work, progress, result, echo)
         from datasets import concatenate_datasets
 
         combined = concatenate_datasets(parts) if len(parts) > 1 else parts[0]
         unique = dedupe(combined)
         result.unique = len(unique)
         echo(f"{len(unique)} items after removing duplicate titles and texts ({len(combined) - len(unique)} removed)")
-        available = sampleable(unique)
-        sizes = scaled_sizes(available, *asked)
-        if sizes != asked:
-            echo(
-                f"warning: only {available} items can be sampled (non-zero price weight), fewer than the "
-                f"{sum(asked)} asked for: taking {sizes[0]}/{sizes[1]}/{sizes[2]} (train/validation/test), "
-                "in the proportions asked for"
-            )
-        splits = build_splits(unique, *sizes, seed=seed)
-        small = _lite(splits) if lite_out is not None else None
-        with output_folder(out, force, kind="curated dataset") as staging:
-            with (output_folder(lite_out, force, kind="curated dataset (lite)") if small is not None else nullcontext()) as lite_staging:
-                splits.save_to_disk(str(staging))
-                if small is not None:
-                    small.save_to_disk(str(lite_staging))
-        result.sizes = {name: len(split) for name, split in splits.items()}
-        result.out = Path(out)
-        echo(f"wrote {out}: " + ", ".join(f"{name} {size}" for name, size in result.sizes.items()))
-        if small is not None:
-            result.lite_out = lite_out
-            echo(f"wrote {lite_out}: " + ", ".join(f"{name} {len(split)}" for name, split in small.items()))
+        splits = build_splits(unique, *_sizes_to_take(unique, asked, echo), seed=seed)
+        _write_splits(splits, out, lite_out, force, result, echo)
         if push:
             splits.push_to_hub(push, private=True)
             result.pushed = push
             echo(f"pushed to {push}")
     return result
+
+
+def _clean_sources(files, categories, repo: str, workers: int | None, work: str, progress: bool, result: CurateReport, echo) -> list:
+    """Cleaned datasets of the raw files and each hub category, their reports echoed; DataError if none kept anything."""
+    parts = []
+    if files:
+        dataset, report = clean_files(list(files), workers=workers, cache_dir=work, progress=progress)
+        parts.append(dataset)
+        result.reports.append(("files", report))
+    for category in categories:
+        dataset, report = clean_hub_category(category, workers=workers, repo=repo)
+        parts.append(dataset)
+        result.reports.append((category, report))
+    for name, report in result.reports:
+        echo(f"{name}: {report.summary()}")
+        for problem in report.problems[:10]:
+            echo(f"  {problem}")
+    result.cleaned = sum(len(part) for part in parts)
+    if not result.cleaned:
+        summaries = " | ".join(f"{name}: {report.summary()}" for name, report in result.reports)
+        raise DataError(f"no usable items in the input ({summaries})")
+    return parts
+
+
+def _sizes_to_take(unique, asked: tuple[int, int, int], echo) -> tuple[int, int, int]:
+    """The sizes asked for, or all there is in their proportions, said in one line."""
+    available = sampleable(unique)
+    sizes = scaled_sizes(available, *asked)
+    if sizes != asked:
+        echo(
+            f"warning: only {available} items can be sampled (non-zero price weight), fewer than the "
+            f"{sum(asked)} asked for: taking {sizes[0]}/{sizes[1]}/{sizes[2]} (train/validation/test), "
+            "in the proportions asked for"
+        )
+    return sizes
+
+
+def _write_splits(splits, out, lite_out: Path | None, force: bool, result: CurateReport, echo) -> None:
+    """OUT (and OUT-lite) swapped in together, only over folders pricer wrote unless `force`."""
+    from pricer_core.storage.atomic import output_folder
+
+    small = _lite(splits) if lite_out is not None else None
+    with output_folder(out, force, kind="curated dataset") as staging:
+        with (output_folder(lite_out, force, kind="curated dataset (lite)") if small is not None else nullcontext()) as lite_staging:
+            splits.save_to_disk(str(staging))
+            if small is not None:
+                small.save_to_disk(str(lite_staging))
+    result.sizes = {name: len(split) for name, split in splits.items()}
+    result.out = Path(out)
+    echo(f"wrote {out}: " + ", ".join(f"{name} {size}" for name, size in result.sizes.items()))
+    if small is not None:
+        result.lite_out = lite_out
+        echo(f"wrote {lite_out}: " + ", ".join(f"{name} {len(split)}" for name, split in small.items()))

@@ -22,12 +22,12 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from .cleaning import NO_TITLE, TOO_SHORT, DroppedRow
-from .cleaning import clean_raw_row, parse_details, price_or_none
-from .item import FULL_TEXT_LIMIT, Item, stable_id
-from .line_blocks import is_gzip
-from .text import collapse_whitespace, strip_scaffolding
-from .units import weight_in_pounds
+from pricer_core.data.cleaning import NO_TITLE, TOO_SHORT, DroppedRow
+from pricer_core.data.cleaning import clean_raw_row, parse_details, price_or_none
+from pricer_core.item import FULL_TEXT_LIMIT, Item, stable_id
+from pricer_core.curation.line_blocks import is_gzip
+from pricer_core.data.text import collapse_whitespace, strip_scaffolding
+from pricer_core.data.units import weight_in_pounds
 
 Format = Literal["raw", "course", "finetune", "pricer"]
 FORMATS: tuple[str, ...] = ("raw", "course", "finetune", "pricer")
@@ -328,7 +328,7 @@ def read_items(
 
 def write_items(path: str | Path, items: list[Item]) -> None:
     """Pricer-format JSON lines (gzip when the name ends in .gz), written atomically."""
-    from .atomic import atomic_file
+    from pricer_core.storage.atomic import atomic_file
 
     path = Path(path)
     with atomic_file(path) as raw:

@@ -91,7 +91,7 @@ class BenchResults(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     def to_json(self) -> dict[str, Any]:
-        from .atomic import strict_json
+        from pricer_core.storage.atomic import strict_json
 
         return strict_json(
             {

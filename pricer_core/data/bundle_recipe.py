@@ -1,6 +1,6 @@
 """Rebuild the bundled benchmark dataset from the source files (SPEC section 1).
 
-    python -m pricer_core.bundle_recipe --data ../shared/data
+    python -m pricer_core.data.bundle_recipe --data ../shared/data
 
 Same files in, same ids and bytes out: gzip is written with mtime 0 and rows in a fixed order.
 """
@@ -12,10 +12,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from .item import Item
-from .readers import ReadReport, iter_numbered_items, write_items
-from .splits import BUNDLE_NAME, bundle_dir, ids_sha256
-from .text import jaccard, normalise_title, title_words
+from pricer_core.item import Item
+from pricer_core.data.readers import ReadReport, iter_numbered_items, write_items
+from pricer_core.data.splits import BUNDLE_NAME, bundle_dir, ids_sha256
+from pricer_core.data.text import jaccard, normalise_title, title_words
 
 OFFICIAL_TEST_FILE = "llm_engineering_official_test_2000.jsonl.gz"
 TEST_ROWS = 250

@@ -11,9 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .item import FULL_TEXT_LIMIT, Item, stable_id
-from .text import collapse_whitespace
-from .units import weight_in_pounds
+from pricer_core.item import FULL_TEXT_LIMIT, Item, stable_id
+from pricer_core.data.text import collapse_whitespace
+from pricer_core.data.units import weight_in_pounds
 
 MIN_PRICE = 0.50
 MAX_PRICE = 999.49

@@ -25,8 +25,8 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .settings import debug
+from pricer_core.plugins import hookspecs
+from pricer_core.settings import debug
 
 ENTRY_POINT_GROUP = "pricer"
 CORE_PLUGIN = "pricer-core"
@@ -52,7 +52,7 @@ class Registration:
 
     def create(self, **overrides: Any) -> Any:
         """Build it with these settings; an unknown or wrongly typed one is a ValueError naming it."""
-        from .predictor import check_settings
+        from pricer_core.contract.predictor import check_settings
 
         settings = {**self.defaults, **overrides}
         check_settings(self.name, self.factory, settings)
@@ -60,7 +60,7 @@ class Registration:
 
     @property
     def needs(self):
-        from .predictor import Needs
+        from pricer_core.contract.predictor import Needs
 
         return getattr(self.factory, "needs", Needs())
 
@@ -202,9 +202,9 @@ def _load_entry_points() -> None:
         record = _entry_point_records[CORE_PLUGIN] = PluginRecord(CORE_PLUGIN, "pricer", _version("pricer"))
         if not pm.has_plugin(CORE_PLUGIN):
             started = time.perf_counter()
-            from . import baselines
+            from pricer_core.predictors import plugin as core_predictors
 
-            pm.register(baselines, name=CORE_PLUGIN)
+            pm.register(core_predictors, name=CORE_PLUGIN)
             record.import_seconds = round(time.perf_counter() - started, 4)
     selected = _selected_names()
     seen: dict[str, str | None] = {}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .item import Item
-from .splits import SPLIT_NAMES, Splits
+from pricer_core.item import Item
+from pricer_core.data.splits import SPLIT_NAMES, Splits
 
 ITEM_FIELDS = tuple(Item.model_fields)
 
@@ -51,7 +51,7 @@ def from_dataset_dict(dataset_dict, name: str) -> Splits:
 
 def save_local(directory: str | Path, splits: Splits, force: bool = False) -> None:
     """save_to_disk beside the target, swapped in only over an empty or pricer-written folder."""
-    from .atomic import output_folder
+    from pricer_core.storage.atomic import output_folder
 
     with output_folder(directory, force, kind="dataset") as staging:
         to_dataset_dict(splits.train, splits.validation, splits.test).save_to_disk(str(staging))

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .item import Item
-from .readers import DataError, read_items
+from pricer_core.item import Item
+from pricer_core.data.readers import DataError, read_items
 
 SPLIT_NAMES = ("train", "validation", "test")
 BUNDLE_NAME = "pricer-bundle-v1"
@@ -55,7 +55,7 @@ def load_split_dir(directory: str | Path, name: str | None = None) -> Splits:
     """A folder of train/validation/test JSON-lines files (pricer format), or a saved DatasetDict."""
     directory = Path(directory)
     if (directory / "dataset_dict.json").exists():
-        from .hub import load_local
+        from pricer_core.data.hub import load_local
 
         return load_local(directory)
     splits: dict[str, list[Item]] = {}
@@ -79,7 +79,7 @@ def load_splits(data: str | Path | None) -> Splits:
     text = str(data)
     if text.startswith((".", "/", "~")) or text.count("/") != 1 or text.endswith((".gz", ".jsonl", ".json", ".parquet")):
         raise DataError(f"{data}: no such folder (and not a hub dataset id of the form user/name)")
-    from .hub import from_hub
+    from pricer_core.data.hub import from_hub
 
     try:
         return from_hub(text)

@@ -75,7 +75,7 @@ def register_predictors(register) -> None:
 
 TEST = '''import pytest
 
-from pricer_core.testing import PREDICTOR_RULES, check_predictor
+from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor
 from {package}.plugin import {class_name}
 
 

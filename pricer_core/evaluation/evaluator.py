@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from .item import Item
-from .metrics import bootstrap_mean_ci, colour, metrics
-from .predictor import Predictor
+from pricer_core.item import Item
+from pricer_core.evaluation.metrics import bootstrap_mean_ci, colour, metrics
+from pricer_core.contract.checks import PredictionError, check_predictions  # noqa: F401  (PredictionError: public here too)
+from pricer_core.contract.predictor import NoPrediction, Predictor
 
 DEFAULT_WORKERS = 5
-
-
-class PredictionError(RuntimeError):
-    """The predictor broke the contract (wrong count, NaN, negative price)."""
-
-
-class NoPrediction(Exception):
-    """Raised by a per-item predictor for an item it could not price: counted, never a silent 0."""
 
 
 @dataclass
@@ -36,26 +28,6 @@ class Evaluation:
     @property
     def n(self) -> int:
         return len(self.records)
-
-
-def check_predictions(predictions: Any, count: int, name: str) -> list[float]:
-    """The contract: one finite, non-negative number per item."""
-    if not isinstance(predictions, (list, tuple)) and not hasattr(predictions, "__len__"):
-        raise PredictionError(f"{name}: predict returned {type(predictions).__name__}, not a list")
-    if len(predictions) != count:
-        raise PredictionError(f"{name}: predict returned {len(predictions)} prices for {count} items")
-    checked = []
-    for position, value in enumerate(predictions):
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise PredictionError(f"{name}: prediction {position} is {value!r}, not a number") from None
-        if not math.isfinite(number):
-            raise PredictionError(f"{name}: prediction {position} is {number}, not finite")
-        if number < 0:
-            raise PredictionError(f"{name}: prediction {position} is negative ({number})")
-        checked.append(number)
-    return checked
 
 
 def predict_all(

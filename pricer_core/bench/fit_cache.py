@@ -1,0 +1,63 @@
+"""The fit cache: a fitted predictor is reused only for the same predictor, settings, plugin version
+and every field of every train/validation item; an entry that cannot be loaded is dropped and refitted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pricer_core.data.splits import Splits, content_sha256
+from pricer_core.errors import one_line
+from pricer_core.plugins.registry import Registration
+from pricer_core.storage.persistence import load_predictor, read_meta, save_predictor
+
+
+def fit_key(registration: Registration, config: dict[str, Any], splits: Splits, version: str | None) -> str:
+    """Same predictor, settings, plugin version and every field of every train/validation item → reuse the fit."""
+    payload = {
+        "name": registration.name,
+        "plugin": registration.plugin,
+        "version": version,
+        "config": config,
+        "train": content_sha256(splits.train),
+        "validation": content_sha256(splits.validation),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=repr).encode()).hexdigest()[:24]
+
+
+def fit_or_load(
+    registration: Registration,
+    predictor: Any,
+    splits: Splits,
+    cache_dir: Path | None,
+    version: str | None,
+    echo: Callable[[str], None],
+) -> tuple[Any, float, bool]:
+    """(fitted predictor, fit seconds, whether it came from the cache); an unusable cache entry is refitted."""
+    key = fit_key(registration, predictor.config(), splits, version)
+    folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir and predictor.cacheable else None
+    if folder is not None and folder.exists():
+        try:
+            meta = read_meta(folder)
+            loaded = load_predictor(folder)
+            fit_seconds = float(meta.get("fit_seconds", 0.0))
+        except Exception as error:  # a stale or broken cache entry is dropped and refitted, never fatal
+            echo(f"  {registration.name}: cached fit unusable ({one_line(error)}); refitting")
+            shutil.rmtree(folder, ignore_errors=True)
+        else:
+            echo(f"  {registration.name}: reusing cached fit ({folder})")
+            return loaded, fit_seconds, True
+    echo(f"  {registration.name}: fitting on {len(splits.train)} train / {len(splits.validation)} validation items")
+    started = time.perf_counter()
+    fitted = predictor.fit(splits.train, splits.validation)
+    if fitted is not predictor:
+        raise TypeError(f"{registration.name}: fit must return self")
+    seconds = time.perf_counter() - started
+    if folder is not None:
+        save_predictor(predictor, folder, {"fit_seconds": seconds, "key": key}, force=True)
+    return predictor, seconds, False
