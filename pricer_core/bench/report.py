@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from pricer_core.evaluation.metrics import running_mean_band
-from pricer_core.bench.results import BenchResults, PairedDifference, PredictorResult
+from pricer_core.bench.results import BenchResults, LosoResults, PairedDifference, PredictorResult
 
 COLOURS = {"green": "#2ca02c", "orange": "#ff7f0e", "red": "#d62728"}
 
@@ -146,9 +146,30 @@ def write_report(
         f"<p>{dataset.sizes['sample']} test items; created {html.escape(results.created)}</p>"
         + (f"<h2>Not run</h2><ul>{''.join(skipped)}</ul>" if skipped else "")
         + "".join(body)
+        + (loso_table(results.leave_one_source_out) if results.leave_one_source_out else "")
         + "</body></html>"
     )
     write_text_atomic(path, page)
+
+
+def loso_table(loso: LosoResults) -> str:
+    """Leave-one-source-out beside the official test: one row per predictor, one column per held-out source."""
+    sources = list(loso.sources)
+    head = "".join(f"<th>{html.escape(source)} ({count})</th>" for source, count in loso.sources.items())
+    rows = []
+    for entry in sorted(loso.predictors, key=lambda e: (e.mean_mae is None, e.mean_mae or 0)):
+        cells = {score.source: score for score in entry.sources}
+        values = "".join(
+            f"<td>{cells[s].mae:.2f} [{cells[s].mae_ci95[0]:.1f}, {cells[s].mae_ci95[1]:.1f}]</td>" if cells[s].mae is not None else "<td>failed</td>"
+            for s in sources
+        )
+        mean = f"{entry.mean_mae:.2f}" if entry.mean_mae is not None else "-"
+        rows.append(f"<tr><td><b>{html.escape(entry.name)}</b></td><td>{mean}</td>{values}</tr>")
+    return (
+        "<h2>Leave-one-source-out MAE ($, bootstrap 95% interval)</h2><p>Each training source held out in turn; "
+        "the official test is not used.</p><table border='1' cellpadding='4'>"
+        f"<tr><th>predictor</th><th>mean</th>{head}</tr>{''.join(rows)}</table>"
+    )
 
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")

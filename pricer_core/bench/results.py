@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+
 RESULTS_SCHEMA = 1
 OPTIONAL_FIELDS = ("cached_fit", "coverage", "details", "interval")
 
@@ -76,6 +77,29 @@ class DatasetInfo(BaseModel):
     sample_price: dict[str, float]
 
 
+class SourceScore(BaseModel):
+    """One predictor on one held-out source (leave-one-source-out)."""
+
+    source: str
+    n: int
+    mae: float | None = None
+    mae_ci95: list[float] | None = None
+    error: str | None = None
+
+
+class LosoPredictor(BaseModel):
+    name: str
+    mean_mae: float | None = None  # over the sources it scored on; None if it failed on any
+    sources: list[SourceScore]
+
+
+class LosoResults(BaseModel):
+    sample_size: int
+    sources: dict[str, int]  # source → held-out items scored
+    predictors: list[LosoPredictor]
+    paired: list[PairedDifference]  # over every held-out item of every source
+
+
 class BenchResults(BaseModel):
     """Everything one bench run found, with the provenance to tell whether two runs compare."""
 
@@ -87,6 +111,7 @@ class BenchResults(BaseModel):
     seed: int
     predictors: list[PredictorResult]
     paired: list[PairedDifference]
+    leave_one_source_out: LosoResults | None = None  # with --loso: each training source held out in turn
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -103,6 +128,7 @@ class BenchResults(BaseModel):
                 "seed": self.seed,
                 "predictors": [entry.to_json() for entry in self.predictors],
                 "paired": [pair.model_dump(mode="json") for pair in self.paired],
+                **({"leave_one_source_out": self.leave_one_source_out.model_dump(mode="json")} if self.leave_one_source_out else {}),
             }
         )
 

@@ -221,6 +221,7 @@ def run_bench(
     echo: Callable[[str], None] = print,
     progress: bool = True,
     force: bool = False,
+    loso: bool = False,
 ) -> dict[str, Any]:
     """Fit (or reuse) each predictor, evaluate all on the first `size` test items, write results.
 
@@ -243,8 +244,19 @@ def run_bench(
         if scored is not None:
             records[entry.name] = scored
     results = assemble_results(plan, records, seed)
+    if loso:
+        results.leave_one_source_out = run_loso(plan, options or {}, cache if use_cache else None, size, workers, seed, echo)
     write_results(out, results, records, plan.train_prices, plan.sample_prices, force)
     return results.to_json()
+
+
+def run_loso(plan: BenchPlan, options: dict[str, dict[str, Any]], cache: Path | None, size: int, workers: int, seed: int, echo: Callable[[str], None]):
+    """Leave-one-source-out for every predictor that ran, beside the official test (bench/loso.py)."""
+    from pricer_core.bench.loso import leave_one_source_out
+
+    names = [entry.name for entry in plan.entries if entry.status != "skipped"]
+    builders = {name: (lambda name=name: plan.plugin_set.predictors[name].create(**options.get(name, {}))) for name in names}
+    return leave_one_source_out(plan.splits, plan.plugin_set, builders, cache, min(size, 200), workers, seed, echo)
 
 
 def _missing(registration: Registration, options: dict[str, Any], splits: Splits, sample: list) -> str | None:

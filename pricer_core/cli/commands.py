@@ -79,7 +79,8 @@ class OneLineErrors(click.Command):
 @click.option("--cache-dir", default=None, type=click.Path(file_okay=False), help="Where fitted models are cached. Default: $PRICER_CACHE or ~/.cache/pricer.")
 @click.option("--png", is_flag=True, help="Also write leaderboard.png (needs Chromium).")
 @click.option("--force", is_flag=True, help="Replace --out even if it holds files pricer did not write.")
-def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir, png, force) -> None:
+@click.option("--loso", is_flag=True, help="Also score leave-one-source-out: each training source held out in turn (one fit per source).")
+def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir, png, force, loso) -> None:
     """Fit every selected predictor and compare them all on the same test items."""
     from pricer_core.bench.runner import leaderboard_lines, run_bench
     from pricer_core.data.readers import DataError
@@ -97,12 +98,19 @@ def bench_command(data, test_file, size, predictors, out, workers, settings, no_
             options=parse_settings(settings),
             echo=click.echo,
             force=force,
+            loso=loso,
         )
     except (DataError, ValueError, FileNotFoundError) as error:
         _fail(str(error))
     click.echo("")
     for line in leaderboard_lines(results):
         click.echo(line)
+    if results.get("leave_one_source_out"):
+        from pricer_core.bench.loso import loso_lines
+
+        click.echo("")
+        for line in loso_lines(results["leave_one_source_out"]):
+            click.echo(line)
     click.echo(f"\nwrote {Path(out) / 'results.json'}, predictions.jsonl and report.html")
     if not any(entry["status"] == "ok" for entry in results["predictors"]):
         click.echo("error: no predictor scored (see the reasons above)", err=True)

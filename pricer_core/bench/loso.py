@@ -1,0 +1,108 @@
+"""Leave-one-source-out: does a predictor still win on a source it has never seen?
+
+Each labelled source file of train + validation in turn is the test (its first `sample_size`
+rows, in file order: a fixed sample), and every other source trains (train rows) and validates
+(validation rows). The official test split is never used here, so choices made on this protocol
+never touch it. Per source: MAE with its bootstrap 95% interval; per predictor: the mean over
+sources; per pair of predictors: the paired bootstrap difference of MAE over all held-out items.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pricer_core.bench.fit_cache import fit_or_load
+from pricer_core.bench.results import LosoPredictor, LosoResults, PairedDifference, SourceScore
+from pricer_core.contract.predictor import Predictor
+from pricer_core.data.splits import Splits
+from pricer_core.errors import one_line
+from pricer_core.evaluation.evaluator import evaluate
+from pricer_core.evaluation.metrics import paired_difference
+from pricer_core.plugins.registry import PluginSet
+
+MIN_SOURCE_ROWS = 100
+
+
+def folds(splits: Splits, sample_size: int, min_rows: int = MIN_SOURCE_ROWS) -> list[tuple[str, Splits]]:
+    """(held-out source, splits without it and with its first rows as the test) for every big-enough source."""
+    labelled = [item for item in splits.train + splits.validation if item.price is not None]
+    counts = Counter(item.source or "" for item in labelled)
+    result = []
+    for source in sorted(name for name, count in counts.items() if count >= min_rows):
+        held_out = [item for item in labelled if (item.source or "") == source][:sample_size]
+        train = [item for item in splits.train if (item.source or "") != source]
+        validation = [item for item in splits.validation if (item.source or "") != source]
+        result.append((source, Splits(f"{splits.name}-without-{source}", train, validation, held_out)))
+    return result
+
+
+def leave_one_source_out(
+    splits: Splits,
+    plugin_set: PluginSet,
+    predictors: dict[str, Callable[[], Predictor]],
+    cache: Path | None,
+    sample_size: int = 200,
+    workers: int = 5,
+    seed: int = 42,
+    echo: Callable[[str], None] = print,
+) -> LosoResults:
+    """Fit every predictor on each fold (fits are cached by content like the bench's) and score it."""
+    fold_list = folds(splits, sample_size)
+    errors: dict[str, list[float]] = {name: [] for name in predictors}
+    scores: dict[str, list[SourceScore]] = {name: [] for name in predictors}
+    for source, fold in fold_list:
+        echo(f"leave-one-source-out: {source} held out ({len(fold.test)} items), {len(fold.train)} train")
+        fitted: dict[str, Predictor] = {}
+        for name, build in predictors.items():
+            scores[name].append(_score_fold(name, build(), fold, source, plugin_set, cache, fitted, errors, workers, seed, echo))
+    entries = []
+    for name, per_source in scores.items():
+        complete = all(score.mae is not None for score in per_source)
+        mean = sum(score.mae for score in per_source) / len(per_source) if per_source and complete else None
+        entries.append(LosoPredictor(name=name, mean_mae=mean, sources=per_source))
+    total = sum(len(fold.test) for _, fold in fold_list)
+    complete = [name for name in predictors if len(errors[name]) == total]
+    pairs = [
+        PairedDifference(a=first, b=second, **paired_difference(errors[first], errors[second], resamples=2000, seed=seed))
+        for position, first in enumerate(complete)
+        for second in complete[position + 1 :]
+    ]
+    return LosoResults(sample_size=sample_size, sources={source: len(fold.test) for source, fold in fold_list}, predictors=entries, paired=pairs)
+
+
+def _score_fold(name, predictor, fold: Splits, source: str, plugin_set: PluginSet, cache, fitted, errors, workers: int, seed: int, echo) -> SourceScore:
+    registration = plugin_set.predictors[name]
+    version = next((record.version for record in plugin_set.plugins if record.name == registration.plugin), None)
+    if predictor.blends:
+        predictor.offer_members(dict(fitted))
+    try:
+        predictor, _, _ = fit_or_load(registration, predictor, fold, cache, version, lambda _: None)
+        fitted[name] = predictor
+        evaluation = evaluate(predictor, fold.test, workers, seed=seed)
+    except Exception as error:  # a predictor failing on one fold is recorded, not fatal
+        echo(f"  {name} on {source}: failed ({one_line(error)})")
+        return SourceScore(source=source, n=len(fold.test), error=one_line(error))
+    if all(record["prediction"] is not None for record in evaluation.records):  # else left out of the pairs
+        errors[name].extend(record["error"] for record in evaluation.records)
+    mae, interval = evaluation.metrics["mae"], evaluation.metrics["mae_ci95"]
+    echo(f"  {name} on {source}: MAE ${mae:.2f} [{interval[0]:.2f}, {interval[1]:.2f}]")
+    return SourceScore(source=source, n=len(fold.test), mae=mae, mae_ci95=interval)
+
+
+def loso_lines(results: LosoResults | dict[str, Any]) -> list[str]:
+    """The table: one row per predictor (best mean first), one column per held-out source."""
+    results = results if isinstance(results, LosoResults) else LosoResults.model_validate(results)
+    sources = list(results.sources)
+    short = [source[:14] for source in sources]
+    header = f"{'predictor':<16} {'mean':>8} " + " ".join(f"{name:>14}" for name in short)
+    lines = ["leave-one-source-out MAE $ (each source held out in turn; official test untouched)", header, "-" * len(header)]
+    ranked = sorted(results.predictors, key=lambda entry: (entry.mean_mae is None, entry.mean_mae or 0))
+    for entry in ranked:
+        cells = {score.source: score for score in entry.sources}
+        row = " ".join(f"{cells[source].mae:>14.2f}" if cells[source].mae is not None else f"{'failed':>14}" for source in sources)
+        mean = f"{entry.mean_mae:>8.2f}" if entry.mean_mae is not None else f"{'-':>8}"
+        lines.append(f"{entry.name:<16} {mean} {row}")
+    return lines
