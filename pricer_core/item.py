@@ -43,6 +43,13 @@ class Item(BaseModel):
         """What a text model should read: the summary if there is one, else the cleaned text."""
         return self.summary or self.full or self.title
 
+    def document(self, category: bool = False) -> str:
+        """What a bag-of-words model reads: the title (unless the text already starts with it), the
+        category if asked, then the summary or the cleaned text. The one text view of the plugins."""
+        body = self.summary or self.full
+        head = self.title if not body.startswith(self.title) else ""
+        return "\n".join(part for part in (head, self.category if category else "", body) if part)
+
     def test_prompt(self) -> str:
         """Prompt that ends where the model must write the price."""
         return f"{TRAINING_QUESTION}\n\n{self.text}\n\n{PRICE_PREFIX}"

@@ -37,3 +37,12 @@ def test_stable_id_depends_on_source_and_row_only():
     assert stable_id("file", 3) == stable_id("file", 3)
     assert stable_id("file", 3) != stable_id("file", 4)
     assert len(stable_id("file", 3)) == 16
+
+
+def test_document_puts_the_title_first_once_and_the_category_when_asked():
+    item = Item(id="a", title="Drill", category="Tools", full="Cordless drill, 18 V")
+    assert item.document() == "Drill\nCordless drill, 18 V"
+    assert item.document(category=True) == "Drill\nTools\nCordless drill, 18 V"
+    assert Item(id="b", title="Drill", full="Drill, cordless").document() == "Drill, cordless"
+    assert Item(id="c", title="Drill", category="Tools").document(category=True) == "Drill\nTools"
+    assert Item(id="d", title="Drill", full="long text", summary="Drill: a summary").document() == "Drill: a summary"

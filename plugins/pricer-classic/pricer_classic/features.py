@@ -18,10 +18,8 @@ from pricer_core.item import Item
 
 
 def item_text(item: Item) -> str:
-    """Whatever text the item has: summary, else cleaned full text, else the title; title and category up front."""
-    body = item.summary or item.full or ""
-    head = item.title if not body.startswith(item.title) else ""
-    return "\n".join(part for part in (head, item.category, body) if part)
+    """Title, category and the summary or cleaned text: the item's one text view, with its category."""
+    return item.document(category=True)
 
 
 def check_items(items: list[Item], purpose: str) -> None:

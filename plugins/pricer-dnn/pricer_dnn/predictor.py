@@ -37,7 +37,7 @@ SETTING_DEFAULTS: dict[str, Any] = {
 
 def document(item: Item, meta_tokens: bool) -> str:
     """The text the network hashes; with meta_tokens the source and category become words too."""
-    text = f"{item.title}\n{item.text}" if not item.text.startswith(item.title) else item.text
+    text = item.document()
     if not meta_tokens:
         return text
     source = "".join(ch for ch in (item.source or "unknown") if ch.isalnum())

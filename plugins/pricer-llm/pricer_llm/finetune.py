@@ -41,7 +41,7 @@ def chat_row(item: Item) -> dict[str, Any]:
 def completion_row(item: Item, token_budget: int = 160) -> dict[str, str]:
     if item.price is None:
         raise ValueError(f"item {item.id}: no price to teach")
-    text = (item.summary or item.full or item.title)[: token_budget * CHARS_PER_TOKEN]
+    text = item.text[: token_budget * CHARS_PER_TOKEN]
     return {"prompt": f"{TRAINING_QUESTION}\n\n{text}\n\n{PRICE_PREFIX}", "completion": f"{round(item.price)}.00"}
 
 

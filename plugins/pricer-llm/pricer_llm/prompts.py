@@ -38,7 +38,7 @@ def price_messages(item: Item, examples: list[tuple[str, float]] = ()) -> list[d
     if examples:
         shown = "\n\n".join(f"{text}\nPrice: ${price:.2f}" for text, price in examples)
         context = f"For context, here are similar items and their prices:\n\n{shown}\n\n"
-    return [{"role": "user", "content": f"{context}{PRICE_PROMPT}\n\n{item.summary or item.full or item.title}"}]
+    return [{"role": "user", "content": f"{context}{PRICE_PROMPT}\n\n{item.text}"}]
 
 
 def parse_price(reply: str | None) -> float | None:
