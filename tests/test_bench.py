@@ -125,3 +125,17 @@ def test_killed_bench_resumes_without_refitting_finished_predictors(tmp_path):
     assert FITS == ["counted"]  # fitted once, before the kill; the re-run loaded it from the cache
     entries = {entry["name"]: entry for entry in results["predictors"]}
     assert entries["counted"]["cached_fit"] is True and entries["killer"]["status"] == "ok"
+
+
+def test_an_opt_in_predictor_leaves_the_default_set_with_its_reason(tmp_path, throwaway_plugin, monkeypatch):
+    class Slow(ConstantMedian):
+        name = "slow-median"
+        opt_in = "takes an hour"
+
+    throwaway_plugin("slow", Slow)
+    monkeypatch.setenv("PRICER_PLUGINS", "none")  # only the core and the throwaway plugin
+    everything = run_bench(size=5, out=tmp_path / "a", echo=lambda _: None)
+    slow = {entry["name"]: entry for entry in everything["predictors"]}["slow-median"]
+    assert slow["status"] == "skipped" and slow["reason"] == "opt-in: takes an hour; run it with -p slow-median"
+    named = run_bench(predictors=["slow-median"], size=5, out=tmp_path / "b", echo=lambda _: None)
+    assert named["predictors"][0]["status"] == "ok"

@@ -138,7 +138,9 @@ def plan_bench(
     entries = [PredictorResult(name=name, plugin=plugin_set.predictors[name].plugin) for name in names]
     runnable = []
     for entry in entries:
-        missing = _missing(plugin_set.predictors[entry.name], options.get(entry.name, {}), splits, sample)
+        opt_in = None if predictors else getattr(plugin_set.predictors[entry.name].factory, "opt_in", None)
+        missing = f"opt-in: {opt_in}; run it with -p {entry.name}" if opt_in else None
+        missing = missing or _missing(plugin_set.predictors[entry.name], options.get(entry.name, {}), splits, sample)
         if missing:
             entry.status, entry.reason = "skipped", missing
         else:

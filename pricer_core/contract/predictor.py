@@ -69,6 +69,9 @@ class Predictor(ABC):
     blends: ClassVar[bool] = False
     # Whether a blend may use this predictor as a member (baselines say no).
     blendable: ClassVar[bool] = True
+    # Why it is left out of a bench run that names no predictors (too slow for the default run, say);
+    # `-p NAME` still runs it. None: part of the default set.
+    opt_in: ClassVar[str | None] = None
 
     @classmethod
     def unavailable(cls, **settings: Any) -> str | None:
