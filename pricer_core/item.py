@@ -38,6 +38,17 @@ class Item(BaseModel):
             raise ValueError(f"must be a finite number >= 0, got {value!r}")
         return value
 
+    @field_validator("id", "title", "category", "full", "summary", "source")
+    @classmethod
+    def _encodable(cls, value: str | None) -> str | None:
+        """A lone surrogate ("\\ud800" in JSON) is not text: it would fail every write and hash later."""
+        if value is not None:
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise ValueError(f"not valid Unicode text (lone surrogate at character {error.start})") from None
+        return value
+
     @property
     def text(self) -> str:
         """What a text model should read: the summary if there is one, else the cleaned text."""

@@ -30,6 +30,10 @@ def load_env_file() -> Path | None:
         return None
     from dotenv import load_dotenv
 
+    try:
+        path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not UTF-8 text (byte {error.start}); save it as UTF-8") from None
     load_dotenv(path, override=False)
     return path
 

@@ -337,3 +337,96 @@ def test_malformed_files_are_one_line_with_exit_code_1(tmp_path):
         result = runner.invoke(main, ["predict", str(tmp_path / "model"), str(bad)])
         assert result.exit_code == 1, result.output
         assert bad.name in one_error_line(result)
+
+
+# --- found by a hostile probe of the CLI -----------------------------------------------------------
+
+
+def test_files_a_user_adds_to_a_pricer_folder_survive_and_kinds_do_not_mix(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(bench_command, ["-p", "constant-mean", "--size", "5", "--out", "run"]).exit_code == 0
+    (tmp_path / "run" / "my_analysis.txt").write_text("mine")
+    again = runner.invoke(bench_command, ["-p", "constant-mean", "--size", "5", "--out", "run"])
+    assert "my_analysis.txt" in one_error_line(again) and (tmp_path / "run" / "my_analysis.txt").read_text() == "mine"
+    (tmp_path / "run" / "my_analysis.txt").unlink()
+    model_over_bench = runner.invoke(main, ["train", "constant-mean", "--out", "run"])
+    assert "holds a bench pricer wrote, not a model" in one_error_line(model_over_bench)
+    assert runner.invoke(bench_command, ["-p", "constant-mean", "--size", "5", "--out", "run"]).exit_code == 0
+
+
+def test_file_outputs_never_replace_an_input_or_an_existing_file(tmp_path, shared_data, monkeypatch):
+    import shutil
+    import stat
+
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    raw = tmp_path / "raw.jsonl.gz"
+    shutil.copy(shared_data / "amazon2023_raw_meta_Health_and_Personal_Care_sample_1714.jsonl.gz", raw)
+    before = raw.read_bytes()
+    assert "is also an input" in one_error_line(runner.invoke(main, ["read", str(raw), "--out", str(raw)]))
+    assert runner.invoke(main, ["train", "constant-median", "--out", "m"]).exit_code == 0
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine")
+    assert "pass --force" in one_error_line(runner.invoke(main, ["predict", "m", str(raw), "--out", str(notes)]))
+    assert notes.read_text() == "mine" and raw.read_bytes() == before
+    assert runner.invoke(main, ["predict", "m", str(raw), "--out", str(notes), "--force"]).exit_code == 0
+    assert notes.read_text().startswith('{"id"')
+    to_null = runner.invoke(main, ["predict", "m", str(raw), "--out", "/dev/null", "--force"])
+    assert to_null.exit_code == 0 and stat.S_ISCHR(Path("/dev/null").stat().st_mode)
+
+
+def test_a_model_folder_with_a_link_or_a_path_for_a_member_is_refused(tmp_path):
+    runner = CliRunner()
+    assert runner.invoke(main, ["train", "constant-mean", "--out", str(tmp_path / "m")]).exit_code == 0
+    state = tmp_path / "m" / "model" / "state.json"
+    state.unlink()
+    state.symlink_to("/etc/passwd")
+    with pytest.raises(ModelFolderError, match="symbolic link"):
+        load_predictor(tmp_path / "m")
+    from pricer_core.predictors.ensemble import Ensemble
+
+    (tmp_path / "e").mkdir()
+    weights = {"weights": {"../../m": 1.0}, "intercept": 0, "source_weights": {}, "validation_scores": {}, "members": None, "max_members": 2, "max_validation": 400, "min_source_rows": 100}
+    (tmp_path / "e" / "weights.json").write_text(json.dumps(weights))
+    with pytest.raises(ValueError, match="is not a predictor name"):
+        Ensemble.load(tmp_path / "e")
+
+
+def test_more_bad_input_is_one_line(tmp_path, monkeypatch, hostile_predictors):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    (tmp_path / ".env").write_bytes("\ufeffKEY=1\n".encode("utf-16"))
+    assert ".env: not UTF-8" in one_error_line(runner.invoke(main, ["plugins"]))
+    (tmp_path / ".env").unlink()
+    monkeypatch.setenv("PRICER_TEST_ONLY_KEY", "")
+    monkeypatch.delenv("PRICER_TEST_ONLY_KEY")
+    skipped_but_wrong = runner.invoke(bench_command, ["-p", "needs-key", "-p", "constant-mean", "--set", "needs-key.nosuch=1", "--out", "o"])
+    assert "unknown setting" in one_error_line(skipped_but_wrong)
+    one_item = runner.invoke(bench_command, ["-p", "constant-mean", "-p", "constant-mean", "--size", "1", "--out", "o"])
+    assert one_item.exit_code == 0, one_item.output
+    assert [entry["name"] for entry in json.loads((tmp_path / "o" / "results.json").read_text())["predictors"]] == ["constant-mean"]
+
+
+def test_a_bad_row_in_a_saved_dataset_names_split_row_and_field(tmp_path):
+    from datasets import Dataset, DatasetDict
+
+    rows = {"id": ["a", "b"], "title": ["ok", "ok too"], "price": ["3.5", "not a price"], "full": ["x" * 30, "y" * 30]}
+    DatasetDict({split: Dataset.from_dict(rows) for split in ("train", "validation", "test")}).save_to_disk(str(tmp_path / "dd"))
+    result = CliRunner().invoke(main, ["train", "constant-mean", "--data", str(tmp_path / "dd"), "--out", str(tmp_path / "m")])
+    assert "split train, row 1: field price" in one_error_line(result)
+
+
+def test_a_cache_entry_of_another_fit_is_not_served(tmp_path):
+    cache = tmp_path / "cache"
+    run_bench(predictors=["constant-mean"], size=5, out=tmp_path / "o1", cache_dir=cache, echo=lambda _: None)
+    run_bench(predictors=["random"], size=5, out=tmp_path / "o2", cache_dir=cache, echo=lambda _: None)
+    mean_entry, random_entry = sorted((cache / "fits").iterdir(), key=lambda path: not path.name.startswith("constant-mean"))
+    import shutil
+
+    shutil.rmtree(mean_entry)
+    shutil.copytree(random_entry, mean_entry)  # a random model where the constant-mean fit should be
+    messages: list[str] = []
+    again = run_bench(predictors=["constant-mean"], size=5, out=tmp_path / "o1", cache_dir=cache, echo=messages.append)
+    assert any("cached fit unusable (entry holds random" in message for message in messages)
+    assert again["predictors"][0]["metrics"]["mae"] > 0 and again["predictors"][0]["cached_fit"] is False

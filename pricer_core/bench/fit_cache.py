@@ -41,14 +41,19 @@ def fit_or_load(
     """(fitted predictor, fit seconds, whether it came from the cache); an unusable cache entry is refitted."""
     key = fit_key(registration, predictor.config(), splits, version)
     folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir and predictor.cacheable else None
-    if folder is not None and folder.exists():
+    if folder is not None and (folder.exists() or folder.is_symlink()):
         try:
             meta = read_meta(folder)
+            if meta.get("key") != key or meta.get("name") != registration.name:
+                raise ValueError(f"entry holds {meta.get('name')} with key {meta.get('key')}, not this fit")
             loaded = load_predictor(folder)
             fit_seconds = float(meta.get("fit_seconds", 0.0))
         except Exception as error:  # a stale or broken cache entry is dropped and refitted, never fatal
             echo(f"  {registration.name}: cached fit unusable ({one_line(error)}); refitting")
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder.is_dir() and not folder.is_symlink():
+                shutil.rmtree(folder, ignore_errors=True)
+            else:
+                folder.unlink(missing_ok=True)
         else:
             echo(f"  {registration.name}: reusing cached fit ({folder})")
             return loaded, fit_seconds, True

@@ -23,9 +23,9 @@ class Metrics(BaseModel):
     mae_ci95: list[float]
     mse: float | None = None
     rmse: float | None = None
-    rmsle: float
-    r2: float
-    hit_rate: float
+    rmsle: float | None = None  # undefined (None) where the sample cannot give them, e.g. R² of one item
+    r2: float | None = None
+    hit_rate: float | None = None
 
 
 class PredictorResult(BaseModel):

@@ -22,7 +22,7 @@ from pricer_core.bench.fit_cache import fit_or_load
 from pricer_core.evaluation.evaluator import DEFAULT_WORKERS, evaluate
 from pricer_core.plugins.registry import PluginSet, Registration, collect
 from pricer_core.item import Item
-from pricer_core.contract.predictor import Predictor
+from pricer_core.contract.predictor import Predictor, check_settings
 from pricer_core.data.readers import read_items
 from pricer_core.bench.results import BenchResults, DatasetInfo, Metrics, PairedDifference, PredictorResult
 from pricer_core.settings import cache_root, debug
@@ -129,7 +129,7 @@ def plan_bench(
     plugin_set = collect()
     for record in plugin_set.errors():
         echo(f"plugin {record.name}: {record.error}")
-    names = list(predictors) if predictors else list(plugin_set.predictors)
+    names = list(dict.fromkeys(predictors)) if predictors else list(plugin_set.predictors)
     unknown = [name for name in names if name not in plugin_set.predictors]
     if unknown:
         raise ValueError(f"unknown predictor(s) {', '.join(unknown)}; available: {', '.join(plugin_set.predictors)}")
@@ -143,6 +143,11 @@ def plan_bench(
         missing = missing or _missing(plugin_set.predictors[entry.name], options.get(entry.name, {}), splits, sample)
         if missing:
             entry.status, entry.reason = "skipped", missing
+            registration = plugin_set.predictors[entry.name]
+            try:  # a wrong --set is wrong whether or not the predictor can run here
+                check_settings(entry.name, registration.factory, {**registration.defaults, **options.get(entry.name, {})})
+            except ValueError as error:
+                raise ValueError(f"--set: {one_line(error)}") from None
         else:
             runnable.append(entry.name)
     checked_options = {name: value for name, value in options.items() if name in runnable or name not in names}
@@ -231,7 +236,7 @@ def run_bench(
     into a folder beside `out` and swapped in together, only over a folder pricer wrote (or any,
     with force=True).
     """
-    check_output(out, force)
+    check_output(out, force, "bench")
     plan = plan_bench(data, test, size, predictors, options or {}, echo)
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     echo(f"train price: {quantiles(plan.train_prices)}")
@@ -351,7 +356,7 @@ def leaderboard_lines(results: BenchResults | dict[str, Any]) -> list[str]:
         m = entry.metrics
         ci = f"[{m.mae_ci95[0]:.1f}, {m.mae_ci95[1]:.1f}]"
         lines.append(
-            f"{entry.name:<18} {m.mae:>8.2f} {ci:>17} {m.rmsle:>6.3f} {m.r2:>7.1f} {m.hit_rate:>6.1f} "
+            f"{entry.name:<18} {m.mae:>8.2f} {ci:>17} {_number(m.rmsle, 6, 3)} {_number(m.r2, 7, 1)} {_number(m.hit_rate, 6, 1)} "
             f"{entry.fit_seconds or 0:>7.1f} {entry.predict_seconds or 0:>7.2f} {entry.cost_usd:>7.4f}  ok"
             + ("" if entry.coverage in (None, 1) else f" (coverage {entry.coverage:.0%})")
         )
@@ -359,3 +364,7 @@ def leaderboard_lines(results: BenchResults | dict[str, Any]) -> list[str]:
         if entry.status != "ok":
             lines.append(f"{entry.name:<18} {'':>8} {'':>17} {'':>6} {'':>7} {'':>6} {'':>7} {'':>7} {'':>7}  {entry.status}: {entry.reason}")
     return lines
+
+
+def _number(value: float | None, width: int, decimals: int) -> str:
+    return f"{value:>{width}.{decimals}f}" if value is not None and value == value else f"{'-':>{width}}"

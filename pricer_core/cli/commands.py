@@ -43,8 +43,8 @@ def run_with_one_line_errors(invoke: Any, ctx: click.Context) -> Any:
     from pricer_core.errors import one_line
     from pricer_core.settings import debug, load_env_file
 
-    load_env_file()
     try:
+        load_env_file()
         return invoke(ctx)
     except (click.exceptions.Exit, click.ClickException, click.Abort):
         raise
@@ -257,7 +257,7 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
         if "preset" not in declared_settings(registration.factory)[0]:
             _fail(f"{name} has no presets; drop --preset")
         options["preset"] = preset
-    check_output(out, force)  # before the fit, not after an hour of it
+    check_output(out, force, "model")  # before the fit, not after an hour of it
     try:
         predictor = registration.create(**options)
     except (TypeError, ValueError) as error:
@@ -277,9 +277,13 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
 @click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
 @click.argument("items_file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", default="-", help="JSON lines of id and price; - for standard output.")
-def predict_command(model_dir: str, items_file: str, out: str) -> None:
+@click.option("--force", is_flag=True, help="Replace --out if the file exists.")
+def predict_command(model_dir: str, items_file: str, out: str, force: bool) -> None:
     """Price every row of a file, with or without a price, with a predictor saved by `pricer train`."""
-    from pricer_core.storage.atomic import write_text_atomic
+    from pricer_core.storage.atomic import check_output_file, write_text_atomic
+
+    if out != "-":
+        check_output_file(out, force, inputs=(items_file,))
     from pricer_core.contract.checks import check_predictions
     from pricer_core.storage.persistence import load_predictor
     from pricer_core.data.readers import read_items
@@ -303,9 +307,14 @@ def predict_command(model_dir: str, items_file: str, out: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "format_", type=click.Choice(["raw", "course", "finetune", "pricer"]), default=None, help="Input format; detected from the first row when omitted.")
 @click.option("--out", default=None, type=click.Path(dir_okay=False), help="Write the items as pricer JSON lines (.gz to compress).")
-def read_command(files: tuple[str, ...], format_: str | None, out: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace --out if the file exists.")
+def read_command(files: tuple[str, ...], format_: str | None, out: str | None, force: bool) -> None:
     """Read files in any supported format and report kept/dropped rows by reason."""
     from pricer_core.data.readers import read_items, write_items
+    from pricer_core.storage.atomic import check_output_file
+
+    if out:
+        check_output_file(out, force, inputs=files)
 
     items = []
     for file in files:
@@ -327,7 +336,13 @@ def bundle_command(data: str, out: str | None) -> None:
     from pricer_core.data.bundle_recipe import build_bundle
     from pricer_core.data.splits import bundle_dir
 
-    manifest = build_bundle(Path(data), Path(out) if out else bundle_dir())
+    if out is None:
+        manifest = build_bundle(Path(data), bundle_dir())
+    else:
+        from pricer_core.storage.atomic import output_folder
+
+        with output_folder(out, kind="bundle") as staging:
+            manifest = build_bundle(Path(data), staging)
     for split, info in manifest["splits"].items():
         click.echo(f"{split}: {info['count']} items, ids sha256 {info['ids_sha256'][:12]}")
 
@@ -372,10 +387,16 @@ def curate_command(files, categories, seed_categories, repo, out, train_size, va
 @click.option("--set", "settings", multiple=True, help="Setting KEY=VALUE for the preprocessor, repeatable.")
 @click.option("--limit", default=None, type=int, help="Only the first N items.")
 @click.option("--no-cache", is_flag=True, help="Ask the LLM for every item, even ones answered before.")
-def summarize_command(items_file: str, out: str, name: str, settings: tuple[str, ...], limit: int | None, no_cache: bool) -> None:
+@click.option("--force", is_flag=True, help="Replace --out if the file exists.")
+def summarize_command(items_file: str, out: str, name: str, settings: tuple[str, ...], limit: int | None, no_cache: bool, force: bool) -> None:
     """Fill each item's summary with a preprocessor (one LLM call per item by default)."""
-    from pricer_core.plugins.registry import collect
     from pricer_core.data.readers import read_items, write_items
+    from pricer_core.plugins.registry import collect
+    from pricer_core.storage.atomic import check_output_file
+
+    check_output_file(out, force, inputs=(items_file,))
+    if limit is not None and limit < 1:
+        _fail(f"--limit must be at least 1, got {limit}")
 
     plugin_set = collect()
     if name not in plugin_set.preprocessors:
@@ -398,3 +419,5 @@ def summarize_command(items_file: str, out: str, name: str, settings: tuple[str,
         f"{done}/{len(items)} summarised; {spent.input_tokens} input and {spent.output_tokens} output tokens, "
         f"${spent.cost_usd:.4f}; {len(spent.failures)} failed; wrote {out}"
     )
+    if items and not done:
+        raise ValueError(f"no item was summarised ({len(spent.failures)} failed); see the reasons above")

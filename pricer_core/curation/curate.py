@@ -523,10 +523,10 @@ def curate(
 
     if not files and not categories:
         raise ValueError("give raw files or categories to curate")
-    check_output(out, force)  # before the work: a refused folder costs nothing
+    check_output(out, force, "curated dataset")  # before the work: a refused folder costs nothing
     lite_out = lite_folder(out) if lite else None
     if lite_out is not None:
-        check_output(lite_out, force)
+        check_output(lite_out, force, "curated dataset (lite)")
     asked = (train, validation, test)
     if min(asked) < 0 or not sum(asked):
         raise ValueError(f"split sizes must be >= 0 and not all 0, got {train}/{validation}/{test}")

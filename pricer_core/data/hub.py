@@ -42,10 +42,23 @@ def to_dataset_dict(train: list[Item], validation: list[Item], test: list[Item])
 
 
 def from_dataset_dict(dataset_dict, name: str) -> Splits:
+    """Items of every split; a row that is not an Item is a DataError naming split, row and field."""
+    from pydantic import ValidationError
+
+    from pricer_core.data.readers import DataError
+
     splits = {}
     for split in SPLIT_NAMES:
         rows = dataset_dict[split].to_list() if split in dataset_dict else []
-        splits[split] = [Item.model_validate(row) for row in rows]
+        items = []
+        for row_number, row in enumerate(rows):
+            try:
+                items.append(Item.model_validate(row))
+            except ValidationError as error:
+                first = error.errors()[0]
+                field = ".".join(map(str, first["loc"])) or "row"
+                raise DataError(f"{name}: split {split}, row {row_number}: field {field}: {first['msg']}") from None
+        splits[split] = items
     return Splits(name=name, **splits)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +210,8 @@ class Ensemble(Predictor):
         ensemble.per_item = bool(state.get("per_item", False))
         ensemble._predictors = {}
         for name in ensemble.weights:
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or ".." in name:
+                raise ValueError(f"{directory / 'weights.json'}: member {name!r} is not a predictor name")
             member = load_predictor(directory / "members" / name)
             if member.name != name:
                 raise ValueError(f"{directory}: member folder {name} holds {member.name}")

@@ -32,6 +32,13 @@ def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
     Readers see the old content or the new, never a prefix; the one place pricer writes a file.
     """
     path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        resolved = path.resolve()
+        if resolved.exists() and not resolved.is_file():  # /dev/null, a pipe: write to it, never replace it
+            with open(resolved, "wb") as file:
+                yield file
+            return
+        path = resolved  # a link to a file: the file it points to is replaced, the link stays
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -39,6 +46,7 @@ def atomic_file(path: str | Path) -> Iterator[BinaryIO]:
             yield file
             file.flush()
             os.fsync(file.fileno())
+        _match_umask(Path(temporary))
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -70,19 +78,45 @@ def write_json_atomic(path: str | Path, content: Any, indent: int | None = 1) ->
     write_text_atomic(path, json.dumps(strict_json(content), indent=indent, allow_nan=False))
 
 
-def check_output(target: str | Path, force: bool = False) -> Path:
-    """The resolved target if pricer may replace it; OutputError (one line) otherwise."""
+def _written_files(folder: Path) -> list[str]:
+    """Every file under `folder`, relative, sorted: what the marker records pricer wrote."""
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if not path.is_dir() and path.name != MARKER)
+
+
+def _marker(folder: Path) -> dict[str, Any] | None:
+    try:
+        content = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    return content if isinstance(content, dict) and isinstance(content.get("files"), list) else None
+
+
+def check_output(target: str | Path, force: bool = False, kind: str = "output") -> Path:
+    """The resolved target if pricer may replace it; OutputError (one line) otherwise.
+
+    Replaceable without `force`: absent, empty, or a folder pricer wrote as this same kind of
+    output that holds nothing but the files pricer wrote there (its marker lists them).
+    """
     resolved = Path(target).expanduser().resolve()
     here = Path.cwd().resolve()
     if resolved == here or resolved in here.parents:
         raise OutputError(f"{target}: is the current folder or one above it; give --out a folder of its own")
-    if resolved.exists():
-        if not resolved.is_dir():
+    if not resolved.exists() or force:
+        if resolved.exists() and not resolved.is_dir():
             raise OutputError(f"{target}: is a file, not a folder")
-        if not force and not (resolved / MARKER).exists() and any(resolved.iterdir()):
-            raise OutputError(
-                f"{target}: holds files pricer did not write; choose another folder or pass --force to replace it"
-            )
+        return resolved
+    if not resolved.is_dir():
+        raise OutputError(f"{target}: is a file, not a folder")
+    if not any(resolved.iterdir()):
+        return resolved
+    marker = _marker(resolved)
+    if marker is None:
+        raise OutputError(f"{target}: holds files pricer did not write; choose another folder or pass --force to replace it")
+    if marker.get("kind") != kind:
+        raise OutputError(f"{target}: holds a {marker.get('kind')} pricer wrote, not a {kind}; choose another folder or pass --force")
+    added = sorted(set(_written_files(resolved)) - set(marker["files"]))
+    if added:
+        raise OutputError(f"{target}: holds files pricer did not write there ({', '.join(added[:3])}); move them or pass --force")
     return resolved
 
 
@@ -92,14 +126,14 @@ def output_folder(target: str | Path, force: bool = False, kind: str = "output")
 
     The target is checked before the work starts and again just before the swap.
     """
-    resolved = check_output(target, force)
-    staging = resolved.with_name(f".{resolved.name}.partial-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    resolved = check_output(target, force, kind)
+    resolved.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=resolved.parent, prefix=f".{resolved.name}.partial-"))
     try:
         yield staging
-        (staging / MARKER).write_text(json.dumps({"written_by": "pricer", "kind": kind}) + "\n")
-        check_output(resolved, force)
+        marker = {"written_by": "pricer", "kind": kind, "files": _written_files(staging)}
+        (staging / MARKER).write_text(json.dumps(marker) + "\n")
+        check_output(resolved, force, kind)
         swap_folder(staging, resolved)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -107,12 +141,35 @@ def output_folder(target: str | Path, force: bool = False, kind: str = "output")
 
 def swap_folder(staging: Path, target: Path) -> None:
     """Put a fully written folder in place; the old one is moved aside first and removed after."""
+    _match_umask(staging)
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(target)
         return
-    old = target.with_name(f".{target.name}.old-{os.getpid()}")
-    shutil.rmtree(old, ignore_errors=True)
-    target.rename(old)
+    old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
+    target.replace(old)  # onto the fresh empty folder: never over anything a user had
     staging.rename(target)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _match_umask(path: Path) -> None:
+    """Temporary files and folders are created private (0600/0700); what lands gets the user's usual mode."""
+    path.chmod((0o777 if path.is_dir() else 0o666) & ~_umask())
+
+
+def check_output_file(target: str | Path, force: bool = False, inputs: tuple[str | Path, ...] = ()) -> Path:
+    """An output file must not be one of the inputs, and an existing file is replaced only with `force`."""
+    path = Path(target).expanduser()
+    resolved = path.resolve()
+    if any(resolved == Path(source).expanduser().resolve() for source in inputs):
+        raise OutputError(f"{target}: is also an input of this command; write to another file")
+    if resolved.is_dir():
+        raise OutputError(f"{target}: is a folder, not a file")
+    if resolved.is_file() and not force:
+        raise OutputError(f"{target}: exists; choose another file or pass --force to replace it")
+    return path

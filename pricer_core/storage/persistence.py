@@ -74,6 +74,9 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
 def load_predictor(directory: str | Path, factory: type[Predictor] | None = None) -> Predictor:
     """Rebuild a predictor saved by `save_predictor`; the class comes from the registry (or `factory`), never from the folder."""
     directory = Path(directory)
+    links = [path for path in [directory, *directory.rglob("*")] if path.is_symlink()]
+    if links:  # a link could make the loader read anything on this machine
+        raise ModelFolderError(f"{directory}: holds a symbolic link ({links[0]}); a model folder must hold its own files")
     meta = read_meta(directory)
     name = meta["name"]
     if factory is None:

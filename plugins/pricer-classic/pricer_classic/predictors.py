@@ -31,6 +31,7 @@ from .features import (
 from .saved_estimators import RANDOM_FOREST_TYPES, load_estimator, save_estimator
 
 CONFIG_FILE = "config.json"
+POSITIVE_SETTINGS = frozenset({"n_features", "n_estimators", "svd_components", "max_iter", "folds", "max_depth", "max_leaf_nodes", "min_samples_leaf", "n_jobs"})
 FOREST_FILE = "forest.skops"
 
 
@@ -47,6 +48,8 @@ class ClassicPredictor(Predictor):
             raise ValueError(f"{self.name}: unknown setting(s) {sorted(unknown)}; known: {sorted(self.PRESETS[preset])}")
         for key, value in params.items():
             check_setting_type(self.name, key, value, self.PRESETS[preset][key])
+            if key in POSITIVE_SETTINGS and value < 1:  # 0 features crashes the hashing vectorizer itself
+                raise ValueError(f"{self.name}: setting {key} must be at least 1, got {value}")
         self.preset = preset
         self.seed = seed
         self.params = {**self.PRESETS[preset], **params}

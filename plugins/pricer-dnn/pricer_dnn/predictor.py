@@ -58,6 +58,8 @@ class DnnPredictor(Predictor):
             raise ValueError(f"dnn: unknown setting(s) {sorted(unknown)}; known: {sorted(SETTING_DEFAULTS)}")
         for key, value in settings.items():
             check_setting_type("dnn", key, value, SETTING_DEFAULTS[key])
+            if key in {"n_features", "width", "epochs", "batch_size", "t_max"} and value < 1:
+                raise ValueError(f"dnn: setting {key} must be at least 1, got {value}")
         self.preset = preset
         self.settings = {**PRESETS[preset], **settings}
         self.device = device

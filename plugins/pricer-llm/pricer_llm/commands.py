@@ -99,9 +99,13 @@ def batch_status(state: str, base_url: str | None) -> None:
 @click.option("--out", required=True, type=click.Path(dir_okay=False))
 @STATE
 @BASE_URL
-def batch_fetch(items_file: str, out: str, state: str, base_url: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace --out if the file exists.")
+def batch_fetch(items_file: str, out: str, state: str, base_url: str | None, force: bool) -> None:
     """Write the items with every summary received so far."""
     from pricer_core.data.readers import read_items, write_items
+    from pricer_core.storage.atomic import check_output_file
+
+    check_output_file(out, force, inputs=(items_file, state))
 
     runner = _runner(state, base_url, "")
     runner.poll()
@@ -118,9 +122,13 @@ def batch_fetch(items_file: str, out: str, state: str, base_url: str | None) -> 
 @STATE
 @BASE_URL
 @MODEL
-def batch_run(items_file: str, out: str, poll_seconds: float, state: str, base_url: str | None, model: str) -> None:
+@click.option("--force", is_flag=True, help="Replace --out if the file exists.")
+def batch_run(items_file: str, out: str, poll_seconds: float, state: str, base_url: str | None, model: str, force: bool) -> None:
     """create, poll until done, fetch: the whole flow; safe to kill and run again."""
     from pricer_core.data.readers import read_items, write_items
+    from pricer_core.storage.atomic import check_output_file
+
+    check_output_file(out, force, inputs=(items_file, state))
 
     items, _ = read_items(items_file)
     runner = _runner(state, base_url, model)
@@ -148,11 +156,14 @@ def finetune_export(data: str | None, out: str, format_: str, limit: int | None)
 
     from .finetune import export
 
+    from pricer_core.storage.atomic import output_folder
+
     splits = load_splits(data)
     train = splits.train[:limit] if limit else splits.train
-    for name, items in (("train", train), ("validation", splits.validation)):
-        summary = export(items, Path(out) / f"{name}.jsonl", format_, exclude=splits.test)
-        click.echo(f"{summary.path}: {summary.rows} rows, ~{summary.tokens:,} tokens")
+    with output_folder(out, kind="fine-tuning export") as staging:
+        summaries = [export(items, staging / f"{name}.jsonl", format_, exclude=splits.test) for name, items in (("train", train), ("validation", splits.validation))]
+    for summary in summaries:
+        click.echo(f"{Path(out) / Path(summary.path).name}: {summary.rows} rows, ~{summary.tokens:,} tokens")
 
 
 @finetune_group.command("run")
