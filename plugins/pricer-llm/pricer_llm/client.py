@@ -10,7 +10,8 @@ environment, to the host the provider documents (or the one the user's own provi
 names, such as OPENAI_API_BASE). A saved folder holds no base URL and no path (`saved.py`), so
 loading a folder someone else wrote cannot send a key or item texts anywhere this run did not
 choose; the most its model name can do is pick another provider, whose own key goes to that
-provider. A loopback server is sent the placeholder key "local", never a real one.
+provider. A loopback server is sent the placeholder key "local", any other base URL of this run
+only PRICER_LLM_API_KEY (or the placeholder "none"), never a provider's key.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from urllib.parse import urlsplit
 from .cache import ReplyCache
 
 REMOTE_DEFAULT_MODEL = "groq/openai/gpt-oss-20b"
+SERVER_KEY_ENV = "PRICER_LLM_API_KEY"  # the key for a PRICER_LLM_API_BASE server, if it wants one
 LOCAL_API_BASE_ENV = "PRICER_LLM_API_BASE"
 DEFAULT_LOCAL_API_BASE = "http://127.0.0.1:8765/v1"  # where `pricer llm serve` listens by default
 MODEL_ENV = "PRICER_LLM_MODEL"
@@ -154,6 +156,16 @@ class ChatClient:
             request["reasoning_effort"] = self.settings.reasoning_effort
         return request
 
+    def _key_for_base(self) -> str | None:
+        """None lets litellm send the provider's own key to the provider's own host. A base URL of this
+        run gets only a key meant for it (PRICER_LLM_API_KEY), never the key of whichever provider the
+        model name happens to name: a loaded folder's model name cannot route GROQ_API_KEY to a server."""
+        if not self.settings.api_base:
+            return None
+        if self.settings.is_local:
+            return "local"
+        return os.environ.get(SERVER_KEY_ENV) or "none"
+
     def complete(self, messages: list[dict[str, str]], response_format: dict | None = None) -> str:
         """The reply text; served from the cache when this exact request was answered before."""
         request = self._request(messages, response_format)
@@ -176,7 +188,7 @@ class ChatClient:
                 response = litellm.completion(
                     model=self.settings.model,
                     api_base=self.settings.api_base,
-                    api_key="local" if self.settings.is_local else None,
+                    api_key=self._key_for_base(),
                     timeout=self.settings.timeout,
                     **request,
                 )

@@ -49,3 +49,17 @@ def test_an_env_file_above_the_working_directory_is_not_read(no_groq_key, tmp_pa
 )
 def test_only_this_machine_counts_as_local(api_base, loopback):
     assert is_loopback(api_base) is loopback
+
+
+def test_a_base_url_of_this_run_never_gets_a_providers_key(monkeypatch):
+    """A folder's model name may say groq/...: with a base URL set, GROQ_API_KEY still stays home."""
+    from pricer_llm.client import ChatClient, LLMSettings
+
+    monkeypatch.setenv("GROQ_API_KEY", "secret-groq-key")
+    monkeypatch.delenv("PRICER_LLM_API_KEY", raising=False)
+    remote = ChatClient(LLMSettings("groq/openai/gpt-oss-20b", api_base="http://10.1.2.3:8000/v1"))
+    assert remote._key_for_base() == "none"
+    monkeypatch.setenv("PRICER_LLM_API_KEY", "key-for-my-server")
+    assert remote._key_for_base() == "key-for-my-server"
+    assert ChatClient(LLMSettings("openai/smollm2", api_base="http://127.0.0.1:8765/v1"))._key_for_base() == "local"
+    assert ChatClient(LLMSettings("groq/openai/gpt-oss-20b"))._key_for_base() is None  # litellm: Groq's key to Groq
