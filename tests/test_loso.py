@@ -25,5 +25,6 @@ def test_bench_reports_leave_one_source_out_beside_the_official_test(tmp_path):
     (pair,) = loso["paired"]
     assert (pair["a"], pair["b"]) == ("constant-mean", "constant-median") and len(pair["ci95"]) == 2
     lines = loso_lines(loso)
-    assert lines[3].split()[0] in {"constant-mean", "constant-median"} and len(lines) == 5
+    assert lines[3].split()[0] in {"constant-mean", "constant-median"} and len(lines) == 5 + 8
+    assert lines[-1].startswith("  #8: ") and "(30 items)" in lines[-1]
     assert "Leave-one-source-out" in (tmp_path / "report.html").read_text()

@@ -93,16 +93,16 @@ def _score_fold(name, predictor, fold: Splits, source: str, plugin_set: PluginSe
 
 
 def loso_lines(results: LosoResults | dict[str, Any]) -> list[str]:
-    """The table: one row per predictor (best mean first), one column per held-out source."""
+    """The table: one row per predictor (best mean first), one numbered column per held-out source, then the key."""
     results = results if isinstance(results, LosoResults) else LosoResults.model_validate(results)
     sources = list(results.sources)
-    short = [source[:14] for source in sources]
-    header = f"{'predictor':<16} {'mean':>8} " + " ".join(f"{name:>14}" for name in short)
+    header = f"{'predictor':<16} {'mean':>8} " + " ".join(f"{'#' + str(number):>8}" for number in range(1, len(sources) + 1))
     lines = ["leave-one-source-out MAE $ (each source held out in turn; official test untouched)", header, "-" * len(header)]
     ranked = sorted(results.predictors, key=lambda entry: (entry.mean_mae is None, entry.mean_mae or 0))
     for entry in ranked:
         cells = {score.source: score for score in entry.sources}
-        row = " ".join(f"{cells[source].mae:>14.2f}" if cells[source].mae is not None else f"{'failed':>14}" for source in sources)
+        row = " ".join(f"{cells[source].mae:>8.2f}" if cells[source].mae is not None else f"{'failed':>8}" for source in sources)
         mean = f"{entry.mean_mae:>8.2f}" if entry.mean_mae is not None else f"{'-':>8}"
         lines.append(f"{entry.name:<16} {mean} {row}")
+    lines += [f"  #{number}: {source} ({results.sources[source]} items)" for number, source in enumerate(sources, start=1)]
     return lines
