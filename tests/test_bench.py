@@ -132,9 +132,15 @@ def test_an_opt_in_predictor_leaves_the_default_set_with_its_reason(tmp_path, th
         name = "slow-median"
         opt_in = "takes an hour"
 
+    from pricer_core.bench import runner
+
     throwaway_plugin("slow", Slow)
-    monkeypatch.setenv("PRICER_PLUGINS", "none")  # only the core and the throwaway plugin
+    real = plugins.collect()
+    kept = {name: registration for name, registration in real.predictors.items() if registration.plugin in ("pricer-core", "slow")}
+    # "every registered predictor" means the core's and the throwaway plugin's here, not the installed plugins'
+    monkeypatch.setattr(runner, "collect", lambda: plugins.PluginSet(real.plugins, kept, real.preprocessors))
     everything = run_bench(size=5, out=tmp_path / "a", echo=lambda _: None)
+    assert {entry["name"] for entry in everything["predictors"]} == {"constant-mean", "constant-median", "random", "ensemble", "slow-median"}
     slow = {entry["name"]: entry for entry in everything["predictors"]}["slow-median"]
     assert slow["status"] == "skipped" and slow["reason"] == "opt-in: takes an hour; run it with -p slow-median"
     named = run_bench(predictors=["slow-median"], size=5, out=tmp_path / "b", echo=lambda _: None)

@@ -330,13 +330,16 @@ def test_malformed_files_are_one_line_with_exit_code_1(tmp_path):
     runner = CliRunner()
     assert runner.invoke(main, ["train", "constant-mean", "--out", str(tmp_path / "model")]).exit_code == 0
     truncated = tmp_path / "truncated.jsonl.gz"
-    truncated.write_bytes(gzip.compress(b'{"title": "a", "prompt": "b"}\n' * 500)[:120])
+    rows = "".join(json.dumps({"title": f"item {i}", "prompt": f"How much? item {i * 7919} " * 3, "price": i}) + "\n" for i in range(3000))
+    truncated.write_bytes(gzip.compress(rows.encode())[:4000])  # cut mid-stream
     garbage = tmp_path / "garbage.jsonl"
     garbage.write_bytes(b"\xff\xfe\x00 not json\n")
     for bad in (truncated, garbage):
         result = runner.invoke(main, ["predict", str(tmp_path / "model"), str(bad)])
         assert result.exit_code == 1, result.output
         assert bad.name in one_error_line(result)
+    bench = runner.invoke(bench_command, ["-p", "constant-mean", "--test", str(truncated), "--out", str(tmp_path / "o")])
+    assert bench.exit_code == 1 and truncated.name in one_error_line(bench)
 
 
 # --- found by a hostile probe of the CLI -----------------------------------------------------------

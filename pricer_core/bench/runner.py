@@ -23,7 +23,7 @@ from pricer_core.evaluation.evaluator import DEFAULT_WORKERS, evaluate
 from pricer_core.plugins.registry import PluginSet, Registration, collect
 from pricer_core.item import Item
 from pricer_core.contract.predictor import Predictor, check_settings
-from pricer_core.data.readers import read_items
+from pricer_core.data.readers import DataError, read_items
 from pricer_core.bench.results import BenchResults, DatasetInfo, Metrics, PairedDifference, PredictorResult
 from pricer_core.settings import cache_root, debug
 from pricer_core.data.splits import Splits, ids_sha256, load_splits
@@ -123,9 +123,9 @@ def plan_bench(
         echo(f"warning: --size {size} but the test has {len(test_items)} items; scoring all {len(test_items)}")
     sample = test_items[:size]
     if not sample:
-        raise ValueError("the test sample is empty")
+        raise DataError(f"{test or splits.name}: the test sample is empty")
     if any(item.price is None for item in sample):
-        raise ValueError("every test item needs a price to be scored")
+        raise DataError(f"{test or splits.name}: every test item needs a price to be scored")
     plugin_set = collect()
     for record in plugin_set.errors():
         echo(f"plugin {record.name}: {record.error}")

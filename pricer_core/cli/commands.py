@@ -84,6 +84,7 @@ def bench_command(data, test_file, size, predictors, out, workers, settings, no_
     """Fit every selected predictor and compare them all on the same test items."""
     from pricer_core.bench.runner import leaderboard_lines, run_bench
     from pricer_core.data.readers import DataError
+    from pricer_core.storage.atomic import OutputError
 
     try:
         results = run_bench(
@@ -100,7 +101,9 @@ def bench_command(data, test_file, size, predictors, out, workers, settings, no_
             force=force,
             loso=loso,
         )
-    except (DataError, ValueError, FileNotFoundError) as error:
+    except (DataError, OutputError):
+        raise  # bad input or a refused --out: one line and exit 1, from the handler
+    except ValueError as error:  # a wrong -p or --set: exit 2, like any wrong flag
         _fail(str(error))
     click.echo("")
     for line in leaderboard_lines(results):
