@@ -127,8 +127,10 @@ def output_folder(target: str | Path, force: bool = False, kind: str = "output")
     The target is checked before the work starts and again just before the swap.
     """
     resolved = check_output(target, force, kind)
-    resolved.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=resolved.parent, prefix=f".{resolved.name}.partial-"))
+    # Named by process: what a killed earlier run with this pid left behind is cleared first.
+    staging = resolved.with_name(f".{resolved.name}.partial-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
     try:
         yield staging
         marker = {"written_by": "pricer", "kind": kind, "files": _written_files(staging)}
