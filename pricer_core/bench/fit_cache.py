@@ -64,5 +64,8 @@ def fit_or_load(
         raise TypeError(f"{registration.name}: fit must return self")
     seconds = time.perf_counter() - started
     if folder is not None:
-        save_predictor(predictor, folder, {"fit_seconds": seconds, "key": key}, force=True)
+        try:
+            save_predictor(predictor, folder, {"fit_seconds": seconds, "key": key}, force=True)
+        except Exception as error:  # a full disk loses the cache entry, not the fit
+            echo(f"  {registration.name}: fitted, but not cached ({one_line(error)})")
     return predictor, seconds, False

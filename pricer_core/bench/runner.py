@@ -252,7 +252,10 @@ def run_bench(
             records[entry.name] = scored
     results = assemble_results(plan, records, seed)
     if loso:
-        results.leave_one_source_out = run_loso(plan, options or {}, cache if use_cache else None, size, workers, seed, echo)
+        try:  # the official results are written whatever happens to the extra protocol
+            results.leave_one_source_out = run_loso(plan, options or {}, cache if use_cache else None, size, workers, seed, echo)
+        except Exception as error:
+            echo(f"leave-one-source-out failed ({one_line(error)}); the official results are written without it")
     write_results(out, results, records, plan.train_prices, plan.sample_prices, force)
     return results.to_json()
 
@@ -262,7 +265,13 @@ def run_loso(plan: BenchPlan, options: dict[str, dict[str, Any]], cache: Path | 
     from pricer_core.bench.loso import leave_one_source_out
 
     names = [entry.name for entry in plan.entries if entry.status != "skipped"]
-    builders = {name: (lambda name=name: plan.plugin_set.predictors[name].create(**options.get(name, {}))) for name in names}
+    def build(name: str) -> Predictor:
+        predictor = plan.plugin_set.predictors[name].create(**options.get(name, {}))
+        if cache is None:  # --no-cache reaches every cache, the LLM reply cache included
+            predictor.bypass_caches()
+        return predictor
+
+    builders = {name: (lambda name=name: build(name)) for name in names}
     return leave_one_source_out(plan.splits, plan.plugin_set, builders, cache, min(size, 200), workers, seed, echo)
 
 

@@ -101,6 +101,9 @@ def check_output(target: str | Path, force: bool = False, kind: str = "output") 
     here = Path.cwd().resolve()
     if resolved == here or resolved in here.parents:
         raise OutputError(f"{target}: is the current folder or one above it; give --out a folder of its own")
+    home = Path.home().resolve()
+    if resolved == home or resolved in home.parents:  # not even with --force
+        raise OutputError(f"{target}: is your home folder or one above it; give --out a folder of its own")
     if not resolved.exists() or force:
         if resolved.exists() and not resolved.is_dir():
             raise OutputError(f"{target}: is a file, not a folder")
@@ -149,19 +152,26 @@ def swap_folder(staging: Path, target: Path) -> None:
         return
     old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.old-"))
     target.replace(old)  # onto the fresh empty folder: never over anything a user had
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except BaseException:
+        old.replace(target)  # put the previous folder back where it was
+        raise
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
 
 
+UMASK = _read_umask()  # read once at import: setting it later, even briefly, would race other threads
+
+
 def _match_umask(path: Path) -> None:
     """Temporary files and folders are created private (0600/0700); what lands gets the user's usual mode."""
-    path.chmod((0o777 if path.is_dir() else 0o666) & ~_umask())
+    path.chmod((0o777 if path.is_dir() else 0o666) & ~UMASK)
 
 
 def check_output_file(target: str | Path, force: bool = False, inputs: tuple[str | Path, ...] = ()) -> Path:

@@ -54,11 +54,11 @@ class Distributed:
         if self.active:
             torch.distributed.barrier()
 
-    def sum(self, value: float) -> float:
-        """The value summed over all ranks (itself in one process)."""
+    def sum(self, value: float, device: torch.device | None = None) -> float:
+        """The value summed over all ranks (itself in one process); on the training device, as NCCL needs."""
         if not self.active:
             return value
-        tensor = torch.tensor([value], dtype=torch.float64)
+        tensor = torch.tensor([value], dtype=torch.float64, device=device)
         torch.distributed.all_reduce(tensor)
         return float(tensor.item())
 
@@ -69,6 +69,8 @@ def distributed_from_env() -> Distributed:
     if world <= 1:
         return Distributed()
     if not torch.distributed.is_initialized():
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))  # this rank's GPU, before NCCL starts
         torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return Distributed(torch.distributed.get_rank(), torch.distributed.get_world_size())
 
@@ -106,6 +108,9 @@ def _resume(model, optimiser, scheduler, checkpoint_path: Path | None, config: T
     except Exception as error:
         first = (str(error).strip().splitlines() or [""])[0][:160]
         raise ValueError(f"{checkpoint_path}: not a checkpoint pricer can read ({type(error).__name__}: {first}); delete it to start over") from None
+    needed = {"model", "optimiser", "scheduler", "torch_rng", "epoch", "history", "train_config"}
+    if not isinstance(state, dict) or not needed <= set(state):
+        raise ValueError(f"{checkpoint_path}: not a checkpoint pricer wrote (missing fields); delete it to start over")
     if state["train_config"] != asdict(config):
         raise ValueError(f"{checkpoint_path}: checkpoint was made with other settings; delete it or use them")
     model.load_state_dict(state["model"])
@@ -150,7 +155,7 @@ def _train_epoch(forward, model, optimiser, rows: SparseRows, target_tensor, con
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), config.clip)
         optimiser.step()
-    return distributed.sum(total) / len(rows)
+    return distributed.sum(total, device) / len(rows)
 
 
 def train(
