@@ -1,7 +1,7 @@
 """The bench's results as typed records: results.json, the leaderboard and the report all read these.
 
 `BenchResults.to_json()` is exactly what results.json holds (schema 1: optional per-predictor
-fields are left out when unset, NaN and infinities become null), and `BenchResults.model_validate`
+fields are left out when unset, NaN and infinities become null), and `BenchResults.from_json`
 reads a results.json back.
 """
 
@@ -113,8 +113,6 @@ class BenchResults(BaseModel):
     paired: list[PairedDifference]
     leave_one_source_out: LosoResults | None = None  # with --loso: each training source held out in turn
 
-    model_config = ConfigDict(populate_by_name=True)
-
     def to_json(self) -> dict[str, Any]:
         from pricer_core.storage.atomic import strict_json
 
@@ -135,7 +133,3 @@ class BenchResults(BaseModel):
     @classmethod
     def from_json(cls, content: dict[str, Any]) -> BenchResults:
         return cls.model_validate({**content, "schema_version": content.get("schema", RESULTS_SCHEMA)})
-
-    def ranked(self) -> list[PredictorResult]:
-        """Scored predictors, best MAE first."""
-        return sorted((entry for entry in self.predictors if entry.scored), key=lambda entry: entry.metrics.mae)
