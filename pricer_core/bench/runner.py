@@ -32,10 +32,6 @@ DEFAULT_SIZE = 200
 DEFAULT_OUT = Path("bench-out")
 
 
-def default_cache_dir() -> Path:
-    return cache_root()
-
-
 def quantiles(prices: list[float]) -> dict[str, float]:
     import numpy as np
 
@@ -238,7 +234,7 @@ def run_bench(
     """
     check_output(out, force, "bench")
     plan = plan_bench(data, test, size, predictors, options or {}, echo)
-    cache = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache = Path(cache_dir) if cache_dir else cache_root()
     echo(f"train price: {quantiles(plan.train_prices)}")
     echo(f"test sample price: {quantiles(plan.sample_prices)}")
     records: dict[str, list[dict[str, Any]]] = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -21,7 +20,10 @@ logger = logging.getLogger(__name__)
 
 
 def default_cache_path() -> Path:
-    return Path(os.environ.get("PRICER_CACHE", Path.home() / ".cache" / "pricer")) / "llm-replies.sqlite"
+    """Under pricer's one cache root ($PRICER_CACHE or ~/.cache/pricer), beside the fit cache."""
+    from pricer_core.settings import cache_root
+
+    return cache_root() / "llm-replies.sqlite"
 
 
 class ReplyCache:
