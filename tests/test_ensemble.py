@@ -182,3 +182,57 @@ def test_trained_alone_it_fits_its_own_members_and_loads_back(members, tmp_path)
     assert predicted.exit_code == 0, predicted.output
     rows = [line for line in predicted.output.splitlines() if line.startswith("{")]
     assert len(rows) == 20
+
+
+class _LeansOnSource:
+    """Exact for a source it was trained on, three times off for any other: it does not travel."""
+
+    per_item = False
+
+    def __init__(self, known, prices):
+        self.known, self.prices = known, prices
+
+    def predict(self, items):
+        return [self.prices[item.id] * (1.0 if item.source in self.known else 3.0) for item in items]
+
+
+class _Steady:
+    """Always 10% high, wherever the item comes from."""
+
+    per_item = False
+
+    def __init__(self, prices):
+        self.prices = prices
+
+    def predict(self, items):
+        return [self.prices[item.id] * 1.1 for item in items]
+
+
+def test_a_source_never_seen_is_priced_by_the_members_that_travel():
+    splits = load_bundle()
+    prices = {item.id: item.price for item in splits.validation}
+    known = {item.source for item in splits.train}
+    ensemble = Ensemble(min_source_rows=10**9)  # global and unseen-source weights only
+    ensemble.offer_members({"leans": _LeansOnSource(known, prices), "steady": _Steady(prices)})
+    ensemble.fit(splits.train, splits.validation)
+    assert ensemble.weights["leans"] > 0.9  # where the source is known, the exact member wins
+    unseen_weights, _ = ensemble.unseen_weights
+    assert unseen_weights["steady"] > 0.9 and unseen_weights["leans"] < 0.1
+    item = splits.validation[0]
+    new_source = item.model_copy(update={"source": "a-catalogue-never-seen"})
+    assert ensemble.predict([new_source])[0] == pytest.approx(item.price, rel=0.02)  # steady, de-biased
+    assert ensemble.predict([item])[0] == pytest.approx(item.price, rel=1e-6)
+    assert ensemble.validation_scores["ensemble (source hidden)"] < ensemble.validation_scores["leans (source hidden)"]
+
+
+def test_unseen_source_weights_survive_save_and_load(tmp_path, members):
+    from pricer_core.storage.persistence import load_predictor, save_predictor
+
+    splits = load_bundle()
+    ensemble = Ensemble(members=["by-category", "by-length"]).fit(splits.train, splits.validation)
+    assert ensemble.unseen_weights is not None
+    save_predictor(ensemble, tmp_path / "model")
+    loaded = load_predictor(tmp_path / "model")
+    items = [item.model_copy(update={"source": "new"}) for item in splits.test[:20]]
+    assert loaded.predict(items) == pytest.approx(ensemble.predict(items))
+    assert loaded.unseen_weights[0] == pytest.approx(ensemble.unseen_weights[0])

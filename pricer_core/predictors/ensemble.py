@@ -7,6 +7,11 @@ works alone. Weights come from non-negative least squares of log(price + 1) on t
 predictions plus an intercept; a source with enough validation rows gets weights of its own. Any
 single member with weight 1 is a feasible solution in every group, so on validation the blend's
 squared log error is at most the best member's.
+
+A source the ensemble never saw (a user's own catalogue) gets a third set of weights, fitted on the
+validation rows predicted with their source hidden from the members: members that lean on a
+source's own weights lose their edge there, and the blend learns to trust the ones that travel.
+Weights fitted on seen-source rows would trust exactly the members that fail on a new source.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from typing import Any
 from pricer_core.item import Item
 from pricer_core.contract.predictor import Predictor, require_training_items
 
+UNSEEN_SOURCE = "pricer:unseen-source"  # no training file has this source: members see it as new
+
 
 def _fit_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], float]:
     """Non-negative weights and a free intercept minimising squared log error (NNLS)."""
@@ -29,6 +36,16 @@ def _fit_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], flo
     design = np.hstack([matrix, np.ones((matrix.shape[0], 1)), -np.ones((matrix.shape[0], 1))])
     solution, _ = nnls(design, truth)
     return {name: float(weight) for name, weight in zip(names, solution[:-2])}, float(solution[-2] - solution[-1])
+
+
+def _unseen(item: Item) -> Item:
+    return item.model_copy(update={"source": UNSEEN_SOURCE})
+
+
+def _mae(predictions: list[float], prices) -> float:
+    import numpy as np
+
+    return float(np.mean(np.abs(np.asarray(predictions) - prices)))
 
 
 def _log_matrix(columns: list[list[float]]):
@@ -67,6 +84,8 @@ class Ensemble(Predictor):
         self._predictors: dict[str, Predictor] = {}
         self.weights: dict[str, float] = {}
         self.intercept = 0.0
+        self.unseen_weights: tuple[dict[str, float], float] | None = None
+        self.known_sources: list[str] = []
         self.validation_scores: dict[str, float] = {}
         self.failed_items = 0
 
@@ -112,6 +131,7 @@ class Ensemble(Predictor):
             "weights": self.weights,
             "intercept": self.intercept,
             "source_weights": self.source_weights,
+            "unseen_source_weights": self.unseen_weights,
             "validation_mae": self.validation_scores,
             "validation_items_without_prediction": self.failed_items,
         }
@@ -134,22 +154,40 @@ class Ensemble(Predictor):
             scored = scored[: self.max_validation]  # each LLM call costs time or money
         blind = [item.model_copy(update={"price": None}) for item in scored]
         columns = {name: predict_all(pool[name], blind)[0] for name in chosen}
+        # The same rows with the source hidden: what members do on a catalogue they never saw.
+        # Per-item (LLM) members would pay for every call twice; there the global weights serve.
+        hidden = {} if self.per_item else {name: predict_all(pool[name], [_unseen(item) for item in blind])[0] for name in chosen}
         # An item a member could not price is counted and left out of the weights, never fatal.
-        usable = [row for row in range(len(scored)) if all(columns[name][row] is not None for name in chosen)]
+        usable = [
+            row for row in range(len(scored))
+            if all(columns[name][row] is not None and (not hidden or hidden[name][row] is not None) for name in chosen)
+        ]
         self.failed_items = len(scored) - len(usable)
         if not usable:
             raise ValueError("ensemble: no validation item got a price from every member")
         scored = [scored[row] for row in usable]
         predictions = {name: [columns[name][row] for row in usable] for name in chosen}
+        hidden_predictions = {name: [hidden[name][row] for row in usable] for name in hidden}
         prices = np.asarray([item.price for item in scored])
         truth = np.log1p(prices)
-        self.validation_scores = {name: float(np.mean(np.abs(np.asarray(values) - prices))) for name, values in predictions.items()}
+        self.validation_scores = {name: _mae(values, prices) for name, values in predictions.items()}
+        unseen_scores = {name: _mae(values, prices) for name, values in hidden_predictions.items()}
         if not self.members and len(chosen) > self.max_members:
-            chosen = sorted(chosen, key=self.validation_scores.get)[: self.max_members]
+            # The best members where the source is known, and the best where it is not.
+            chosen = sorted(set(sorted(chosen, key=self.validation_scores.get)[: self.max_members]) | set(sorted(unseen_scores, key=unseen_scores.get)[: self.max_members]), key=chosen.index)
         matrix = _log_matrix([predictions[name] for name in chosen])
         self._predictors = {name: pool[name] for name in chosen}
         self._offered = {}  # the rest of the run's models are not kept alive by the ensemble
         self.weights, self.intercept = _fit_weights(matrix, truth, chosen)
+        self.known_sources = sorted({item.source or "" for item in train})
+        self.unseen_weights = None
+        if hidden_predictions:
+            hidden_matrix = _log_matrix([hidden_predictions[name] for name in chosen])
+            self.unseen_weights = _fit_weights(hidden_matrix, truth, chosen)
+            unseen_blend = hidden_matrix @ [self.unseen_weights[0][name] for name in chosen] + self.unseen_weights[1]
+            for name in chosen:
+                self.validation_scores[f"{name} (source hidden)"] = unseen_scores[name]
+            self.validation_scores["ensemble (source hidden)"] = float(np.mean(np.abs(np.expm1(unseen_blend) - prices)))
         # Sources with enough validation rows get weights of their own: members are not equally good everywhere.
         sources = np.asarray([item.source or "" for item in scored])
         self.source_weights = {}
@@ -164,13 +202,24 @@ class Ensemble(Predictor):
             self.validation_rmsle[name] = float(np.sqrt(np.mean((matrix[:, position] - truth) ** 2)))
         return self
 
+    def _weights_for(self, source: str) -> tuple[dict[str, float], float]:
+        """Its own weights for a source with enough rows, the unseen-source ones for a new source, else global."""
+        if source in self.source_weights:
+            return self.source_weights[source]
+        if self.unseen_weights is not None and source not in self.known_sources:
+            return self.unseen_weights
+        return self.weights, self.intercept
+
     def _blend(self, matrix, sources: list[str]):
         import numpy as np
 
         blended = np.empty(matrix.shape[0])
+        groups: dict[str, list[int]] = {}
         for row, source in enumerate(sources):
-            weights, intercept = self.source_weights.get(source, (self.weights, self.intercept))
-            blended[row] = matrix[row] @ [weights[name] for name in self.weights] + intercept
+            groups.setdefault(source, []).append(row)
+        for source, rows in groups.items():
+            weights, intercept = self._weights_for(source)
+            blended[rows] = matrix[rows] @ np.asarray([weights[name] for name in self.weights]) + intercept
         return blended
 
     def predict(self, items: list[Item]) -> list[float]:
@@ -192,6 +241,8 @@ class Ensemble(Predictor):
             "weights": self.weights,
             "intercept": self.intercept,
             "source_weights": self.source_weights,
+            "unseen_weights": self.unseen_weights,
+            "known_sources": self.known_sources,
             "validation_scores": self.validation_scores,
             "per_item": bool(getattr(self, "per_item", False)),
             **self.config(),
@@ -208,6 +259,9 @@ class Ensemble(Predictor):
         ensemble.weights, ensemble.intercept, ensemble.validation_scores = state["weights"], state["intercept"], state["validation_scores"]
         ensemble.source_weights = {source: (weights, intercept) for source, (weights, intercept) in state["source_weights"].items()}
         ensemble.per_item = bool(state.get("per_item", False))
+        unseen = state.get("unseen_weights")  # absent in folders saved before unseen-source weights
+        ensemble.unseen_weights = (unseen[0], unseen[1]) if unseen else None
+        ensemble.known_sources = list(state.get("known_sources", []))
         ensemble._predictors = {}
         for name in ensemble.weights:
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or ".." in name:
