@@ -41,6 +41,29 @@ def main() -> None:
     for pair in loso["paired"]:
         low, high = pair["ci95"]
         print(f"  {pair['a']:>16} − {pair['b']:<16} {pair['difference']:+8.2f} [{low:+.2f}, {high:+.2f}]{'  *' if pair['significant'] else ''}")
+    for line in best_member_lines(loso):
+        print(line)
+
+
+def best_member_lines(loso: dict) -> list[str]:
+    """Per held-out source: the ensemble against the best other predictor there, paired (* = interval excludes 0)."""
+    from pricer_core.evaluation.metrics import paired_difference
+
+    entries = {entry["name"]: {score["source"]: score for score in entry["sources"]} for entry in loso["predictors"]}
+    if "ensemble" not in entries:
+        return []
+    lines = ["ensemble − the best other predictor on each held-out source, paired 95% interval:"]
+    for source in loso["sources"]:
+        ours = entries["ensemble"][source]
+        rivals = [(cells[source]["mae"], name) for name, cells in entries.items() if name != "ensemble" and cells[source]["errors"] is not None]
+        if ours["errors"] is None or not rivals:
+            continue
+        _, best = min(rivals)
+        pair = paired_difference(ours["errors"], entries[best][source]["errors"], resamples=2000, seed=42)
+        low, high = pair["ci95"]
+        verdict = "worse" if low > 0 else "better" if high < 0 else "no different"
+        lines.append(f"  {source:<58} vs {best:<14} {pair['difference']:+7.2f} [{low:+.2f}, {high:+.2f}] {verdict}")
+    return lines
 
 
 if __name__ == "__main__":

@@ -85,11 +85,13 @@ def _score_fold(name, predictor, fold: Splits, source: str, plugin_set: PluginSe
     except Exception as error:  # a predictor failing on one fold is recorded, not fatal
         echo(f"  {name} on {source}: failed ({one_line(error)})")
         return SourceScore(source=source, n=len(fold.test), error=one_line(error))
+    item_errors = None
     if all(record["prediction"] is not None for record in evaluation.records):  # else left out of the pairs
-        errors[name].extend(record["error"] for record in evaluation.records)
+        item_errors = [record["error"] for record in evaluation.records]
+        errors[name].extend(item_errors)
     mae, interval = evaluation.metrics["mae"], evaluation.metrics["mae_ci95"]
     echo(f"  {name} on {source}: MAE ${mae:.2f} [{interval[0]:.2f}, {interval[1]:.2f}]")
-    return SourceScore(source=source, n=len(fold.test), mae=mae, mae_ci95=interval)
+    return SourceScore(source=source, n=len(fold.test), mae=mae, mae_ci95=interval, errors=item_errors)
 
 
 def loso_lines(results: LosoResults | dict[str, Any]) -> list[str]:

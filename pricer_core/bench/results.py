@@ -85,6 +85,7 @@ class SourceScore(BaseModel):
     mae: float | None = None
     mae_ci95: list[float] | None = None
     error: str | None = None
+    errors: list[float] | None = None  # prediction − truth per held-out item, in sample order: for paired comparisons
 
 
 class LosoPredictor(BaseModel):

@@ -90,6 +90,8 @@ class MetaFeatures:
     file as the test, and a model that knows which is which prices each on its own scale.
     """
 
+    SOURCE_COLUMN = 5  # in `dense`: after the five numeric columns
+
     def __init__(self) -> None:
         self.sources: list[str] = []
         self.categories: list[str] = []

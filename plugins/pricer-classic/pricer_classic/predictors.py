@@ -245,7 +245,20 @@ class _DenseTreeFeatures:
         svd = TruncatedSVD(self.params["svd_components"], algorithm="randomized", n_iter=4, random_state=self.seed)
         svd.fit(text)
         self.components = svd.components_.astype(np.float32)
-        return self._assemble(items, text)
+        return self._hide_sources(self._assemble(items, text))
+
+    def _hide_sources(self, matrix: np.ndarray) -> np.ndarray:
+        """Source dropout: a fixed share of training rows get the unknown-source code (-1).
+
+        Without it the trees never see -1, and a catalogue they never saw falls on whichever side
+        of a split the lowest source code sits: it is priced like the alphabetically first source.
+        With it, the trees learn a path for "source unknown" from every source's rows.
+        """
+        share = self.params.get("source_dropout", 0.0)
+        if share > 0:
+            hidden = np.random.default_rng(self.seed).random(matrix.shape[0]) < share
+            matrix[hidden, self.components.shape[0] + MetaFeatures.SOURCE_COLUMN] = -1
+        return matrix
 
     def _assemble(self, items: list[Item], text: sparse.csr_matrix) -> np.ndarray:
         return np.hstack([np.asarray(text @ self.components.T), self.meta.dense(items)])
@@ -280,7 +293,7 @@ class XGBoostPredictor(ClassicPredictor):
 
     name = "xgboost"
     PRESETS = {
-        "default": {"n_estimators": 600, "learning_rate": 0.05, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.5, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2},
+        "default": {"n_estimators": 600, "learning_rate": 0.05, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.5, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2, "source_dropout": 0.0, "objective": "reg:squarederror"},
         "seed": {"n_estimators": 1000, "learning_rate": 0.1, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
     }
 
@@ -297,6 +310,7 @@ class XGBoostPredictor(ClassicPredictor):
             colsample_bytree=self.params["colsample_bytree"],
             n_jobs=self.params["n_jobs"],
             random_state=self.seed,
+            **({"objective": self.params["objective"]} if "objective" in self.params else {}),
         )
         model.fit(matrix, to_target(prices, self.params["target"]), sample_weight=price_weights(prices, self.params["price_power"]))
         self._booster = model.get_booster()
@@ -325,7 +339,7 @@ class RandomForestPredictor(ClassicPredictor):
 
     name = "random-forest"
     PRESETS = {
-        "default": {"n_estimators": 200, "max_features": 0.3, "min_samples_leaf": 2, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2},
+        "default": {"n_estimators": 200, "max_features": 0.3, "min_samples_leaf": 2, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2, "source_dropout": 0.0},
         "seed": {"n_estimators": 100, "max_features": 1.0, "min_samples_leaf": 1, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
     }
 

@@ -137,3 +137,25 @@ def test_wrongly_typed_settings_fail_at_construction():
         LinearPredictor(alpha="notjson")
     with pytest.raises(ValueError, match="n_estimators=1.5 must be int"):
         XGBoostPredictor(n_estimators=1.5)
+
+
+@pytest.mark.parametrize("cls", [XGBoostPredictor, RandomForestPredictor], ids=lambda cls: cls.name)
+def test_source_dropout_gives_an_unknown_source_its_own_path(cls):
+    """Source "a" is cheap, "b" dear, same texts: without dropout a new source is priced like "a" (code 0)."""
+    train = [Item(id=f"{source}{i}", title=f"thing {i}", full=f"a thing number {i} for sale", price=price, source=source)
+             for i in range(150) for source, price in [("a", 5.0), ("b", 500.0)]]
+    item = Item(id="new", title="thing 7", full="a thing number 7 for sale", source="never-seen")
+    settings = {"n_estimators": 30, "svd_components": 4}
+    plain = cls(**settings).fit(train, []).predict([item])[0]
+    dropout = cls(**settings, source_dropout=0.3).fit(train, []).predict([item])[0]
+    assert plain < 20  # the old behaviour: the unknown source falls on the cheap source's side
+    assert 20 < dropout < 400  # it now sits between the sources, as an unknown one should
+
+
+def test_source_dropout_hides_the_chosen_share_of_training_rows_only():
+    train = [Item(id=str(i), title=f"thing {i}", full=f"a thing number {i} for sale", price=float(i + 1), source=f"s{i % 3}") for i in range(400)]
+    predictor = XGBoostPredictor(n_estimators=5, svd_components=4, source_dropout=0.25).fit(train, [])
+    features = predictor._features
+    column = features.components.shape[0] + 5
+    assert 0.18 < (features.fit_transform(train)[:, column] == -1).mean() < 0.32
+    assert (features.transform(train)[:, column] >= 0).all()  # at predict time every known source keeps its code
