@@ -212,7 +212,7 @@ def test_a_source_never_seen_is_priced_by_the_members_that_travel():
     splits = load_bundle()
     prices = {item.id: item.price for item in splits.validation}
     known = {item.source for item in splits.train}
-    ensemble = Ensemble(min_source_rows=10**9)  # global and unseen-source weights only
+    ensemble = Ensemble(min_source_rows=10**9, unseen_source_weights=True)  # global and unseen-source weights only
     ensemble.offer_members({"leans": _LeansOnSource(known, prices), "steady": _Steady(prices)})
     ensemble.fit(splits.train, splits.validation)
     assert ensemble.weights["leans"] > 0.9  # where the source is known, the exact member wins
@@ -220,7 +220,8 @@ def test_a_source_never_seen_is_priced_by_the_members_that_travel():
     assert unseen_weights["steady"] > 0.9 and unseen_weights["leans"] < 0.1
     item = splits.validation[0]
     new_source = item.model_copy(update={"source": "a-catalogue-never-seen"})
-    assert ensemble.predict([new_source])[0] == pytest.approx(item.price, rel=0.02)  # steady, de-biased
+    assert ensemble.predict([new_source])[0] == pytest.approx(item.price * 1.1, rel=0.02)  # steady's price: no level shift
+    assert sum(unseen_weights.values()) == pytest.approx(1.0)
     assert ensemble.predict([item])[0] == pytest.approx(item.price, rel=1e-6)
     assert ensemble.validation_scores["ensemble (source hidden)"] < ensemble.validation_scores["leans (source hidden)"]
 
@@ -229,10 +230,22 @@ def test_unseen_source_weights_survive_save_and_load(tmp_path, members):
     from pricer_core.storage.persistence import load_predictor, save_predictor
 
     splits = load_bundle()
-    ensemble = Ensemble(members=["by-category", "by-length"]).fit(splits.train, splits.validation)
+    ensemble = Ensemble(members=["by-category", "by-length"], unseen_source_weights=True).fit(splits.train, splits.validation)
     assert ensemble.unseen_weights is not None
     save_predictor(ensemble, tmp_path / "model")
     loaded = load_predictor(tmp_path / "model")
     items = [item.model_copy(update={"source": "new"}) for item in splits.test[:20]]
     assert loaded.predict(items) == pytest.approx(ensemble.predict(items))
     assert loaded.unseen_weights[0] == pytest.approx(ensemble.unseen_weights[0])
+
+
+def test_without_the_option_a_new_source_gets_the_global_weights():
+    splits = load_bundle()
+    prices = {item.id: item.price for item in splits.validation}
+    known = {item.source for item in splits.train}
+    ensemble = Ensemble(min_source_rows=10**9)
+    ensemble.offer_members({"leans": _LeansOnSource(known, prices), "steady": _Steady(prices)})
+    ensemble.fit(splits.train, splits.validation)
+    assert ensemble.unseen_weights is None
+    item = splits.validation[0].model_copy(update={"source": "a-catalogue-never-seen"})
+    assert ensemble._weights_for(item.source) == (ensemble.weights, ensemble.intercept)

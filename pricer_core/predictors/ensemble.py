@@ -8,10 +8,11 @@ predictions plus an intercept; a source with enough validation rows gets weights
 single member with weight 1 is a feasible solution in every group, so on validation the blend's
 squared log error is at most the best member's.
 
-A source the ensemble never saw (a user's own catalogue) gets a third set of weights, fitted on the
-validation rows predicted with their source hidden from the members: members that lean on a
+With `unseen_source_weights` (opt-in), a source the ensemble never saw (a user's own catalogue)
+gets a third set of weights, fitted on the validation rows predicted with their source hidden from the members: members that lean on a
 source's own weights lose their edge there, and the blend learns to trust the ones that travel.
 Weights fitted on seen-source rows would trust exactly the members that fail on a new source.
+These weights sum to one with no intercept, so a new source's price level comes from the members.
 """
 
 from __future__ import annotations
@@ -36,6 +37,22 @@ def _fit_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], flo
     design = np.hstack([matrix, np.ones((matrix.shape[0], 1)), -np.ones((matrix.shape[0], 1))])
     solution, _ = nnls(design, truth)
     return {name: float(weight) for name, weight in zip(names, solution[:-2])}, float(solution[-2] - solution[-1])
+
+
+def _fit_convex_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], float]:
+    """Non-negative weights summing to one, no intercept: a blend that cannot move the price level.
+
+    For a source never seen, the validation mix's price level says nothing about the new one; an
+    intercept fitted on it would pull every new catalogue towards the old sources' prices.
+    """
+    import numpy as np
+    from scipy.optimize import nnls
+
+    stiffness = 1e3 * max(1.0, float(np.abs(matrix).max()))  # one heavy row holds the sum at one
+    design = np.vstack([matrix, np.full((1, matrix.shape[1]), stiffness)])
+    solution, _ = nnls(design, np.append(truth, stiffness))
+    solution = solution / solution.sum() if solution.sum() > 0 else np.full(len(names), 1 / len(names))
+    return {name: float(weight) for name, weight in zip(names, solution)}, 0.0
 
 
 def _unseen(item: Item) -> Item:
@@ -69,6 +86,7 @@ class Ensemble(Predictor):
         max_validation: int = 400,
         min_source_rows: int = 100,
         member_settings: dict[str, dict[str, Any]] | None = None,
+        unseen_source_weights: bool = False,
     ):
         if max_members < 2:
             raise ValueError(f"ensemble: max_members must be at least 2, got {max_members}")
@@ -79,6 +97,8 @@ class Ensemble(Predictor):
         self.max_validation = max_validation
         self.min_source_rows = min_source_rows
         self.member_settings = dict(member_settings or {})
+        # Opt-in until it measures better on leave-one-source-out (see the README's accuracy notes).
+        self.unseen_source_weights = unseen_source_weights
         self.source_weights: dict[str, tuple[dict[str, float], float]] = {}
         self._offered: dict[str, Predictor] = {}
         self._predictors: dict[str, Predictor] = {}
@@ -96,6 +116,7 @@ class Ensemble(Predictor):
             "max_validation": self.max_validation,
             "min_source_rows": self.min_source_rows,
             "member_settings": self.member_settings,
+            "unseen_source_weights": self.unseen_source_weights,
         }
 
     def offer_members(self, fitted: dict[str, Predictor]) -> None:
@@ -131,7 +152,7 @@ class Ensemble(Predictor):
             "weights": self.weights,
             "intercept": self.intercept,
             "source_weights": self.source_weights,
-            "unseen_source_weights": self.unseen_weights,
+            "unseen_weights": self.unseen_weights,
             "validation_mae": self.validation_scores,
             "validation_items_without_prediction": self.failed_items,
         }
@@ -156,7 +177,7 @@ class Ensemble(Predictor):
         columns = {name: predict_all(pool[name], blind)[0] for name in chosen}
         # The same rows with the source hidden: what members do on a catalogue they never saw.
         # Per-item (LLM) members would pay for every call twice; there the global weights serve.
-        hidden = {} if self.per_item else {name: predict_all(pool[name], [_unseen(item) for item in blind])[0] for name in chosen}
+        hidden = {} if self.per_item or not self.unseen_source_weights else {name: predict_all(pool[name], [_unseen(item) for item in blind])[0] for name in chosen}
         # An item a member could not price is counted and left out of the weights, never fatal.
         usable = [
             row for row in range(len(scored))
@@ -174,7 +195,9 @@ class Ensemble(Predictor):
         unseen_scores = {name: _mae(values, prices) for name, values in hidden_predictions.items()}
         if not self.members and len(chosen) > self.max_members:
             # The best members where the source is known, and the best where it is not.
-            chosen = sorted(set(sorted(chosen, key=self.validation_scores.get)[: self.max_members]) | set(sorted(unseen_scores, key=unseen_scores.get)[: self.max_members]), key=chosen.index)
+            best_known = sorted(chosen, key=self.validation_scores.get)[: self.max_members]
+            best_unseen = sorted(unseen_scores, key=unseen_scores.get)[: self.max_members]
+            chosen = best_known + [name for name in best_unseen if name not in best_known]
         matrix = _log_matrix([predictions[name] for name in chosen])
         self._predictors = {name: pool[name] for name in chosen}
         self._offered = {}  # the rest of the run's models are not kept alive by the ensemble
@@ -183,7 +206,7 @@ class Ensemble(Predictor):
         self.unseen_weights = None
         if hidden_predictions:
             hidden_matrix = _log_matrix([hidden_predictions[name] for name in chosen])
-            self.unseen_weights = _fit_weights(hidden_matrix, truth, chosen)
+            self.unseen_weights = _fit_convex_weights(hidden_matrix, truth, chosen)
             unseen_blend = hidden_matrix @ [self.unseen_weights[0][name] for name in chosen] + self.unseen_weights[1]
             for name in chosen:
                 self.validation_scores[f"{name} (source hidden)"] = unseen_scores[name]
@@ -255,7 +278,10 @@ class Ensemble(Predictor):
 
         directory = Path(directory)
         state = json.loads((directory / "weights.json").read_text())
-        ensemble = cls(state["members"], state["max_members"], state["max_validation"], state["min_source_rows"], state.get("member_settings"))
+        ensemble = cls(
+            state["members"], state["max_members"], state["max_validation"], state["min_source_rows"], state.get("member_settings"),
+            bool(state.get("unseen_source_weights", False)),
+        )
         ensemble.weights, ensemble.intercept, ensemble.validation_scores = state["weights"], state["intercept"], state["validation_scores"]
         ensemble.source_weights = {source: (weights, intercept) for source, (weights, intercept) in state["source_weights"].items()}
         ensemble.per_item = bool(state.get("per_item", False))
