@@ -9,8 +9,9 @@ single member with weight 1 is a feasible solution in every group, so on validat
 squared log error is at most the best member's.
 
 With `unseen_source_weights` (opt-in), a source the ensemble never saw (a user's own catalogue)
-gets a third set of weights, fitted on the validation rows predicted with their source hidden from the members: members that lean on a
-source's own weights lose their edge there, and the blend learns to trust the ones that travel.
+gets a third set of weights, fitted on the validation rows predicted with their source hidden
+from the members: members that lean on a source's own weights lose their edge there, and the
+blend learns to trust the ones that travel.
 Weights fitted on seen-source rows would trust exactly the members that fail on a new source.
 These weights sum to one with no intercept, so a new source's price level comes from the members.
 """
@@ -210,7 +211,7 @@ class Ensemble(Predictor):
             unseen_blend = hidden_matrix @ [self.unseen_weights[0][name] for name in chosen] + self.unseen_weights[1]
             for name in chosen:
                 self.validation_scores[f"{name} (source hidden)"] = unseen_scores[name]
-            self.validation_scores["ensemble (source hidden)"] = float(np.mean(np.abs(np.expm1(unseen_blend) - prices)))
+            self.validation_scores["ensemble (source hidden)"] = _mae(np.expm1(unseen_blend), prices)
         # Sources with enough validation rows get weights of their own: members are not equally good everywhere.
         sources = np.asarray([item.source or "" for item in scored])
         self.source_weights = {}
@@ -219,7 +220,7 @@ class Ensemble(Predictor):
             if rows.sum() >= self.min_source_rows:
                 self.source_weights[source] = _fit_weights(matrix[rows], truth[rows], chosen)
         blended = self._blend(matrix, list(sources))
-        self.validation_scores["ensemble"] = float(np.mean(np.abs(np.expm1(blended) - prices)))
+        self.validation_scores["ensemble"] = _mae(np.expm1(blended), prices)
         self.validation_rmsle = {"ensemble": float(np.sqrt(np.mean((blended - truth) ** 2)))}
         for position, name in enumerate(chosen):
             self.validation_rmsle[name] = float(np.sqrt(np.mean((matrix[:, position] - truth) ** 2)))

@@ -32,6 +32,7 @@ from .saved_estimators import RANDOM_FOREST_TYPES, load_estimator, save_estimato
 
 CONFIG_FILE = "config.json"
 POSITIVE_SETTINGS = frozenset({"n_features", "n_estimators", "svd_components", "max_iter", "folds", "max_depth", "max_leaf_nodes", "min_samples_leaf", "n_jobs"})
+SHARE_SETTINGS = frozenset({"source_dropout"})  # a share of rows: 0 ≤ value < 1 (1 would hide every source)
 FOREST_FILE = "forest.skops"
 
 
@@ -50,6 +51,8 @@ class ClassicPredictor(Predictor):
             check_setting_type(self.name, key, value, self.PRESETS[preset][key])
             if key in POSITIVE_SETTINGS and value < 1:  # 0 features crashes the hashing vectorizer itself
                 raise ValueError(f"{self.name}: setting {key} must be at least 1, got {value}")
+            if key in SHARE_SETTINGS and not 0 <= value < 1:
+                raise ValueError(f"{self.name}: setting {key} is a share of rows, 0 ≤ {key} < 1, got {value}")
         self.preset = preset
         self.seed = seed
         self.params = {**self.PRESETS[preset], **params}
@@ -310,7 +313,7 @@ class XGBoostPredictor(ClassicPredictor):
             colsample_bytree=self.params["colsample_bytree"],
             n_jobs=self.params["n_jobs"],
             random_state=self.seed,
-            **({"objective": self.params["objective"]} if "objective" in self.params else {}),
+            objective=self.params.get("objective", "reg:squarederror"),  # the seed preset keeps XGBoost's default
         )
         model.fit(matrix, to_target(prices, self.params["target"]), sample_weight=price_weights(prices, self.params["price_power"]))
         self._booster = model.get_booster()

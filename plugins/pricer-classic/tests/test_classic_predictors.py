@@ -159,3 +159,9 @@ def test_source_dropout_hides_the_chosen_share_of_training_rows_only():
     column = features.components.shape[0] + 5
     assert 0.18 < (features.fit_transform(train)[:, column] == -1).mean() < 0.32
     assert (features.transform(train)[:, column] >= 0).all()  # at predict time every known source keeps its code
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.0, 2.5])
+def test_a_source_dropout_outside_its_range_is_one_clear_error(share):
+    with pytest.raises(ValueError, match="source_dropout is a share of rows"):
+        XGBoostPredictor(source_dropout=share)
