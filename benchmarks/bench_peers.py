@@ -11,11 +11,14 @@ sources train). Columns: title, category, the item's text, weight, source; metri
 error; presets medium_quality; forests and kNN excluded (the forest alone overran 20 minutes on 2
 cores); 2 CPUs. pricer's predictors run through `run_bench(loso=True)`, cached by content.
 Prints MAE with bootstrap intervals on both protocols, and paired differences against AutoGluon.
+AutoGluon's predictions are kept per fold under $PRICER_CACHE/peers, keyed by the fold's files, the
+time limit and the fold script: a rerun after a change on pricer's side fits only pricer.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import subprocess
 import sys
@@ -39,10 +42,30 @@ def write_fold(directory: Path, splits) -> None:
                 handle.write(json.dumps(row) + "\n")
 
 
-def run_peer(python: str, directory: Path, time_limit: int) -> tuple[list[float], float]:
+def run_peer(python: str, directory: Path, time_limit: int) -> tuple[list[float], float, bool]:
+    """The peer's predictions for one fold, and its seconds; kept by content, so a rerun is free.
+
+    The key is the fold's files, the time limit and the fold script: a change to any of them fits
+    again. A run killed half-way keeps the folds it finished.
+    """
+    from pricer_core.settings import cache_root
+    from pricer_core.storage.atomic import atomic_file
+
+    digest = hashlib.sha256(FOLD_SCRIPT.read_bytes() + str(time_limit).encode())
+    for split in ("train", "validation", "test"):
+        digest.update((directory / f"{split}.jsonl").read_bytes())
+    kept = cache_root() / "peers" / f"{digest.hexdigest()[:24]}.json"
+    if kept.is_file():
+        record = json.loads(kept.read_text())
+        return record["predictions"], record["seconds"], True
     started = time.perf_counter()
     subprocess.run([python, str(FOLD_SCRIPT), str(directory), str(time_limit)], check=True)
-    return json.loads((directory / "predictions.json").read_text()), time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    predictions = json.loads((directory / "predictions.json").read_text())
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_file(kept) as handle:
+        handle.write(json.dumps({"predictions": predictions, "seconds": seconds}).encode())
+    return predictions, seconds, False
 
 
 def main() -> None:
@@ -71,10 +94,10 @@ def main() -> None:
         for number, (source, fold) in enumerate(fold_list):
             limit = args.official_limit if source == "official" else args.fold_limit
             write_fold(Path(scratch) / f"fold{number}", fold)
-            prices, seconds = run_peer(args.peer_python, Path(scratch) / f"fold{number}", limit)
+            prices, seconds, kept = run_peer(args.peer_python, Path(scratch) / f"fold{number}", limit)
             truth = np.asarray([item.price for item in fold.test])
             peer_errors[source] = np.abs(np.asarray(prices) - truth)
-            print(f"autogluon on {source}: MAE ${peer_errors[source].mean():.2f} ({seconds:.0f} s, limit {limit} s)", flush=True)
+            print(f"autogluon on {source}: MAE ${peer_errors[source].mean():.2f} ({seconds:.0f} s, limit {limit} s{', kept from an earlier run' if kept else ''})", flush=True)
 
     ours_official = {entry["name"]: entry for entry in results["predictors"] if entry["status"] == "ok"}
     print(f"\nofficial test[:{args.size}] MAE $ [95% bootstrap interval]")

@@ -294,3 +294,12 @@ def test_curate_function_is_the_pipeline_and_cleans_up_on_interrupt(shared_data,
         curate.curate([shared_data / RAW_FILES[0]], out=tmp_path / "other", train=40, validation=5, test=5, workers=1, progress=False, echo=lines.append)
     assert list((tmp_path / "tmp").iterdir()) == [] and not (tmp_path / "other").exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["ds", "ds-lite", "tmp"]
+
+
+def test_a_byte_order_mark_loses_no_raw_row(shared_data, tmp_path):
+    lines = gzip.open(shared_data / RAW_FILES[0], "rb").read().splitlines()
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\n".join(b"\xef\xbb\xbf" + line for line in lines) + b"\n")
+    _, marked = clean_files([path], workers=1, cache_dir=str(tmp_path / "c1"), progress=False)
+    _, plain = clean_files([shared_data / RAW_FILES[0]], workers=1, cache_dir=str(tmp_path / "c2"), progress=False)
+    assert (marked.rows, marked.kept, dict(marked.dropped)) == (plain.rows, plain.kept, dict(plain.dropped))

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from pricer_core.bench.runner import run_bench
@@ -243,9 +244,60 @@ def test_without_the_option_a_new_source_gets_the_global_weights():
     splits = load_bundle()
     prices = {item.id: item.price for item in splits.validation}
     known = {item.source for item in splits.train}
-    ensemble = Ensemble(min_source_rows=10**9)
+    ensemble = Ensemble(min_source_rows=10**9, unseen_source_weights=False)
     ensemble.offer_members({"leans": _LeansOnSource(known, prices), "steady": _Steady(prices)})
     ensemble.fit(splits.train, splits.validation)
     assert ensemble.unseen_weights is None
     item = splits.validation[0].model_copy(update={"source": "a-catalogue-never-seen"})
     assert ensemble._weights_for(item.source) == (ensemble.weights, ensemble.intercept)
+
+
+def test_a_member_chosen_for_new_sources_leaves_known_sources_priced_as_without_the_option():
+    splits = load_bundle()
+    prices = {item.id: item.price for item in splits.validation + splits.test}
+    known = {item.source for item in splits.train}
+    offered = {"leans": _LeansOnSource(known, prices), "close": _Closer(known, prices), "steady": _Steady(prices)}
+    fitted = {}
+    for option in (True, False):
+        ensemble = Ensemble(max_members=2, unseen_source_weights=option)
+        ensemble.offer_members(offered)
+        fitted[option] = ensemble.fit(splits.train, splits.validation)
+    assert set(fitted[True].weights) == {"leans", "close", "steady"} and set(fitted[False].weights) == {"leans", "close"}
+    assert fitted[True].weights["steady"] == 0.0  # chosen for new sources only
+    items = splits.validation[:50] + splits.test[:50]
+    assert fitted[True].predict(items) == fitted[False].predict(items)  # identical, not approximately
+    new = [item.model_copy(update={"source": "a-catalogue-never-seen"}) for item in items]
+    assert fitted[True].unseen_weights[0]["steady"] > 0.9
+    assert np.mean(np.abs(np.array(fitted[True].predict(new)) / [prices[item.id] for item in new] - 1)) < 0.15
+
+
+class _Closer(_LeansOnSource):
+    """Like _LeansOnSource but 5% high where the source is known: second best there, as bad elsewhere."""
+
+    def predict(self, items):
+        return [price * (1.05 if item.source in self.known else 1.0) for price, item in zip(super().predict(items), items)]
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("unseen_weights", [{"by-category": float("nan"), "by-length": 1.0}, 0.0], "finite number"),
+        ("unseen_weights", [{"by-category": 1.0}, 0.0], "differ from the ensemble's"),
+        ("source_weights", {"x": [{"by-category": 1.0, "by-length": 0.0}]}, r"source_weights\['x'\]: expected"),
+        ("known_sources", "every", "known_sources must be a list"),
+        ("intercept", "0", "finite number"),
+    ],
+)
+def test_a_crafted_weights_file_is_one_clear_error(tmp_path, members, field, value, message):
+    import json
+
+    from pricer_core.storage.persistence import save_predictor
+
+    splits = load_bundle()
+    save_predictor(Ensemble(members=["by-category", "by-length"]).fit(splits.train, splits.validation), tmp_path / "model")
+    [weights_file] = (tmp_path / "model").rglob("weights.json")
+    state = json.loads(weights_file.read_text())
+    state[field] = value
+    weights_file.write_text(json.dumps(state))
+    with pytest.raises(ValueError, match=message):
+        Ensemble.load(weights_file.parent)

@@ -241,3 +241,13 @@ def _whole_lines(path):
     import zlib
 
     return zlib.decompressobj(wbits=31).decompress(path.read_bytes()).count(b"\n")
+
+
+def test_a_byte_order_mark_loses_no_row(tmp_path):
+    """Windows editors start UTF-8 files with a BOM; `cat` of two such files puts one mid-file."""
+    path = tmp_path / "bom.jsonl"
+    one = b"\xef\xbb\xbf" + json.dumps(COURSE_ROW).encode() + b"\n"
+    path.write_bytes(one + json.dumps(COURSE_ROW).encode() + b"\n" + one)
+    items, report = read_items(path)
+    assert (report.rows, report.kept, dict(report.dropped)) == (3, 3, {})
+    assert items[0].title == COURSE_ROW["title"]

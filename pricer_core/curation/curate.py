@@ -29,7 +29,7 @@ from pricer_core.data.cleaning import NO_PRICE, DroppedRow, clean_raw_fields
 from pricer_core.item import stable_id
 from pricer_core.curation.line_blocks import LineBlock, open_binary
 from pricer_core.curation.raw_json import RawRowParser, has_null_price
-from pricer_core.data.readers import BAD_JSON, DataError, ReadReport, drop_reason, one_line, parse_json_line, read_error, readable_lines, source_name
+from pricer_core.data.readers import BAD_JSON, DataError, ReadReport, drop_reason, one_line, parse_json_line, read_error, readable_lines, source_name, without_bom
 from pricer_core.data.text import normalise_title
 
 HUB_REPO = "McAuley-Lab/Amazon-Reviews-2023"
@@ -115,6 +115,7 @@ def clean_block(block: LineBlock | SharedLineBlock) -> CleanedBlock:
     columns: dict[str, list[Any]] = {column: [] for column in ITEM_COLUMNS}
     no_price = 0
     for offset, line in enumerate(lines):
+        line = without_bom(line)
         if has_null_price(line):
             no_price += 1
             continue

@@ -90,6 +90,17 @@ def source_name(path: str | Path) -> str:
     return name
 
 
+UTF8_BOM = b"\xef\xbb\xbf"  # Windows editors start UTF-8 files with it; JSON parsers refuse it
+
+
+def without_bom(line: bytes) -> bytes:
+    """A line without a leading UTF-8 byte-order mark: otherwise a file's row 1 is lost as bad JSON.
+
+    Every line, not only the first: `cat` of such files puts a mark at the start of each one.
+    """
+    return line[len(UTF8_BOM):] if line.startswith(UTF8_BOM) else line
+
+
 def _open_exact(path: str | Path):
     """Plain or gzip bytes through the standard library, which hands over every whole line it can
     decompress before the damage in a truncated file (isal's reader drops its last buffer)."""
@@ -123,7 +134,7 @@ def iter_byte_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
             if not line:
                 return
             line_number += 1
-            yield line_number, line
+            yield line_number, without_bom(line)
 
 
 def parse_json_line(line: bytes) -> dict[str, Any] | str:

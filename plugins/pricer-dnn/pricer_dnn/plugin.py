@@ -3,8 +3,10 @@
 from pricer_core import hookimpl
 
 from .predictor import DnnPredictor
+from .sparse_mlp import SparseMlpPredictor
 
 
 @hookimpl
 def register_predictors(register) -> None:
     register(DnnPredictor)
+    register(SparseMlpPredictor)

@@ -154,7 +154,25 @@ class DnnPredictor(Predictor):
         predictor = cls(config["preset"], device=device, progress=False, **config["settings"])
         predictor._standardiser = Standardiser(**config["standardiser"])
         predictor.history = config["history"]
+        state = torch.load(directory / WEIGHTS_FILE, map_location=pick_device(device), weights_only=True)
+        _check_net_matches_weights(predictor.net_config, state, directory / CONFIG_FILE)
         model = ResidualPricer(predictor.net_config)
-        model.load_state_dict(torch.load(directory / WEIGHTS_FILE, map_location=pick_device(device), weights_only=True))
+        model.load_state_dict(state)
         predictor._model = model
         return predictor
+
+
+def _check_net_matches_weights(net: NetConfig, state: dict, where: Path) -> None:
+    """The network config.json asks for must be the one weights.pt holds, before anything is allocated.
+
+    Without this a crafted config (width 10^6) would make load allocate terabytes; the weights'
+    own shapes are bounded by the file's size.
+    """
+    weight = state.get("input.weight") if isinstance(state, dict) else None
+    blocks = {key.split(".")[1] for key in state if key.startswith("blocks.")} if isinstance(state, dict) else set()
+    shape = tuple(weight.shape) if weight is not None else None
+    if shape != (net.n_features, net.width) or len(blocks) != net.depth:
+        raise ValueError(
+            f"{where}: n_features {net.n_features}, width {net.width}, depth {net.depth} do not match the saved weights "
+            f"(input {shape}, {len(blocks)} blocks)"
+        )

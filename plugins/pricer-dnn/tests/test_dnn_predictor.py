@@ -8,6 +8,7 @@ from pricer_core.item import Item
 from pricer_core.storage.persistence import save_predictor
 from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor, tiny_data
 from pricer_dnn.predictor import DnnPredictor, document
+from crafted_config import saved_with_a_crafted_setting
 
 
 def small():
@@ -66,6 +67,15 @@ def test_crafted_weights_are_refused_and_run_nothing(tmp_path):
     with pytest.raises(ModelFolderError, match="cannot load dnn"):
         load_predictor(tmp_path / "m")
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("setting, value", [("width", 10**6), ("n_features", 10**7), ("depth", 400)])
+def test_a_config_asking_for_a_bigger_net_than_its_weights_is_refused_before_allocating(tmp_path, setting, value):
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
+
+    folder = saved_with_a_crafted_setting(small, tmp_path / "m", setting, value)  # width 10^6 × 1024 inputs: 4 GB
+    with pytest.raises((ValueError, ModelFolderError), match="do not match the saved weights"):
+        load_predictor(folder)
 
 
 def test_wrongly_typed_settings_fail_at_construction():

@@ -77,6 +77,20 @@ def test_missing_key_is_a_one_line_error(tmp_path, monkeypatch):
     assert "about $" in result.output
 
 
+@pytest.mark.parametrize("epochs", ["0", "-3"])
+def test_fewer_than_one_epoch_is_refused_before_any_cost_or_upload(tmp_path, monkeypatch, epochs):
+    from click.testing import CliRunner
+
+    from pricer_core.cli.commands import main
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-never-sent")
+    monkeypatch.chdir(tmp_path)
+    export(load_bundle().train[:3], tmp_path / "t.jsonl")
+    result = CliRunner().invoke(main, ["finetune", "run", "--train", str(tmp_path / "t.jsonl"), "--epochs", epochs, "--yes"])
+    assert result.exit_code == 2 and "--epochs" in result.output and "about $" not in result.output
+    assert not (tmp_path / "finetune-state.json").exists()
+
+
 @pytest.mark.parametrize("content, words", [('{"job_id": "../../files"}', "job_id '../../files' is not a provider id"), ('{"training_file_id": "a/b"}', "training_file_id"), ("{oops", "not valid JSON"), ("[1]", "expected a JSON object")])
 def test_a_state_file_cannot_steer_the_urls_and_bad_ones_are_one_line(tmp_path, content, words):
     state = tmp_path / "state.json"
