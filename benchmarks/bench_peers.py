@@ -51,17 +51,23 @@ def run_peer(python: str, directory: Path, time_limit: int) -> tuple[list[float]
     from pricer_core.settings import cache_root
     from pricer_core.storage.atomic import atomic_file
 
+    # The peer fits on train + validation concatenated, so where one ends and the next begins does
+    # not change what it sees; the test rows carry no price, so they never pass for validation rows.
     digest = hashlib.sha256(FOLD_SCRIPT.read_bytes() + str(time_limit).encode())
     for split in ("train", "validation", "test"):
         digest.update((directory / f"{split}.jsonl").read_bytes())
+    rows = sum(1 for _ in open(directory / "test.jsonl"))
     kept = cache_root() / "peers" / f"{digest.hexdigest()[:24]}.json"
     if kept.is_file():
         record = json.loads(kept.read_text())
-        return record["predictions"], record["seconds"], True
+        if len(record["predictions"]) == rows:
+            return record["predictions"], record["seconds"], True
     started = time.perf_counter()
     subprocess.run([python, str(FOLD_SCRIPT), str(directory), str(time_limit)], check=True)
     seconds = time.perf_counter() - started
     predictions = json.loads((directory / "predictions.json").read_text())
+    if len(predictions) != rows:
+        raise RuntimeError(f"the peer returned {len(predictions)} prices for {rows} test rows ({directory})")
     kept.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(kept) as handle:
         handle.write(json.dumps({"predictions": predictions, "seconds": seconds}).encode())

@@ -252,30 +252,63 @@ def test_without_the_option_a_new_source_gets_the_global_weights():
     assert ensemble._weights_for(item.source) == (ensemble.weights, ensemble.intercept)
 
 
-def test_a_member_chosen_for_new_sources_leaves_known_sources_priced_as_without_the_option():
+class _Scaled:
+    """factor × price with a fixed per-item wobble where the source is known; `away` × price elsewhere."""
+
+    per_item = False
+
+    def __init__(self, known, prices, factor, away, seed):
+        self.known, self.prices, self.factor, self.away = known, prices, factor, away
+        self.wobble = {key: float(value) for key, value in zip(prices, np.random.default_rng(seed).uniform(0.8, 1.25, len(prices)))}
+
+    def predict(self, items):
+        return [self.prices[item.id] * (self.factor * self.wobble[item.id] if item.source in self.known else self.away) for item in items]
+
+
+@pytest.mark.parametrize("max_members", [2, 3])
+def test_members_chosen_for_new_sources_leave_known_sources_priced_exactly_as_without_the_option(max_members):
     splits = load_bundle()
     prices = {item.id: item.price for item in splits.validation + splits.test}
     known = {item.source for item in splits.train}
-    offered = {"leans": _LeansOnSource(known, prices), "close": _Closer(known, prices), "steady": _Steady(prices)}
+    offered = {  # three that share the weight where the source is known, two that travel
+        "low": _Scaled(known, prices, 0.8, 3.0, 1), "high": _Scaled(known, prices, 1.25, 3.0, 2), "mid": _Scaled(known, prices, 1.0, 3.0, 3),
+        "steady": _Scaled(known, prices, 1.5, 1.1, 4), "steady2": _Scaled(known, prices, 1.6, 1.2, 5),
+    }
     fitted = {}
     for option in (True, False):
-        ensemble = Ensemble(max_members=2, unseen_source_weights=option)
+        ensemble = Ensemble(max_members=max_members, unseen_source_weights=option)
         ensemble.offer_members(offered)
         fitted[option] = ensemble.fit(splits.train, splits.validation)
-    assert set(fitted[True].weights) == {"leans", "close", "steady"} and set(fitted[False].weights) == {"leans", "close"}
-    assert fitted[True].weights["steady"] == 0.0  # chosen for new sources only
-    items = splits.validation[:50] + splits.test[:50]
-    assert fitted[True].predict(items) == fitted[False].predict(items)  # identical, not approximately
+    on, off = fitted[True], fitted[False]
+    assert on.weights == off.weights and len([weight for weight in on.weights.values() if weight > 0]) >= 2
+    assert {"steady", "steady2"} <= set(on._predictors) and not {"steady", "steady2"} & set(off._predictors)
+    items = splits.validation[:60] + splits.test[:60]
+    assert on.predict(items) == off.predict(items)  # identical, not approximately
     new = [item.model_copy(update={"source": "a-catalogue-never-seen"}) for item in items]
-    assert fitted[True].unseen_weights[0]["steady"] > 0.9
-    assert np.mean(np.abs(np.array(fitted[True].predict(new)) / [prices[item.id] for item in new] - 1)) < 0.15
+    assert on.unseen_weights[0]["steady"] + on.unseen_weights[0]["steady2"] > 0.9
+    assert np.mean(np.abs(np.array(on.predict(new)) / [prices[item.id] for item in new] - 1)) < 0.25
 
 
-class _Closer(_LeansOnSource):
-    """Like _LeansOnSource but 5% high where the source is known: second best there, as bad elsewhere."""
+class _FailsWhereUnseen:
+    per_item = False
+
+    def __init__(self, prices):
+        self.prices = prices
 
     def predict(self, items):
-        return [price * (1.05 if item.source in self.known else 1.0) for price, item in zip(super().predict(items), items)]
+        if any(item.source == "pricer:unseen-source" for item in items):
+            raise ValueError("cannot price a source it never saw")
+        return [self.prices[item.id] for item in items]
+
+
+def test_a_member_that_fails_on_a_hidden_source_costs_only_the_unseen_weights():
+    splits = load_bundle()
+    prices = {item.id: item.price for item in splits.validation}
+    ensemble = Ensemble()
+    ensemble.offer_members({"fails": _FailsWhereUnseen(prices), "steady": _Steady(prices)})
+    ensemble.fit(splits.train, splits.validation)
+    assert ensemble.unseen_weights is None and "cannot price a source it never saw" in ensemble.describe()["unseen_source_note"]
+    assert ensemble.predict(splits.validation[:5]) == pytest.approx([item.price for item in splits.validation[:5]], rel=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -286,6 +319,10 @@ class _Closer(_LeansOnSource):
         ("source_weights", {"x": [{"by-category": 1.0, "by-length": 0.0}]}, r"source_weights\['x'\]: expected"),
         ("known_sources", "every", "known_sources must be a list"),
         ("intercept", "0", "finite number"),
+        ("intercept", 10**400, "finite number"),
+        ("member_names", ["by-category"], "all of them in member_names"),
+        ("weights", {}, "at least two members"),
+        ("validation_scores", None, None),
     ],
 )
 def test_a_crafted_weights_file_is_one_clear_error(tmp_path, members, field, value, message):
@@ -297,7 +334,48 @@ def test_a_crafted_weights_file_is_one_clear_error(tmp_path, members, field, val
     save_predictor(Ensemble(members=["by-category", "by-length"]).fit(splits.train, splits.validation), tmp_path / "model")
     [weights_file] = (tmp_path / "model").rglob("weights.json")
     state = json.loads(weights_file.read_text())
-    state[field] = value
+    if message is None:  # a field left out
+        del state[field]
+        message = f"field '{field}' is missing"
+    else:
+        state[field] = value
     weights_file.write_text(json.dumps(state))
     with pytest.raises(ValueError, match=message):
         Ensemble.load(weights_file.parent)
+
+
+class BySourceAndCategory(ByCategory):
+    """Median of the item's (source, category): sharp where the source is known, three times off elsewhere."""
+
+    name = "by-source-and-category"
+
+    def fit(self, train, validation):
+        import statistics
+
+        super().fit(train, validation)
+        groups = {}
+        for item in train:
+            groups.setdefault(f"{item.source}|{item.category}", []).append(item.price)
+        self._medians = {key: statistics.median(prices) for key, prices in groups.items()}
+        return self
+
+    def predict(self, items):
+        return [self._medians.get(f"{item.source}|{item.category}", 3 * self._value) for item in items]
+
+
+def test_a_member_kept_for_new_sources_only_is_saved_and_loaded(tmp_path, members, throwaway_plugin):
+    from pricer_core.storage.persistence import load_predictor, save_predictor
+
+    throwaway_plugin("by-source", BySourceAndCategory)
+    splits = load_bundle()
+    factories = {"by-source-and-category": BySourceAndCategory, "by-category": ByCategory, "by-length": ByLength, "constant-median": ConstantMedian}
+    ensemble = Ensemble(max_members=2)
+    ensemble.offer_members({name: factory().fit(splits.train, splits.validation) for name, factory in factories.items()})
+    ensemble.fit(splits.train, splits.validation)
+    kept_for_new = [name for name in ensemble._predictors if name not in ensemble.weights]
+    assert kept_for_new and set(kept_for_new) <= set(ensemble.unseen_weights[0])
+    save_predictor(ensemble, tmp_path / "model")
+    loaded = load_predictor(tmp_path / "model")
+    assert list(loaded._predictors) == list(ensemble._predictors) and loaded.weights == ensemble.weights
+    items = splits.test[:30] + [item.model_copy(update={"source": "never-seen"}) for item in splits.test[:30]]
+    assert loaded.predict(items) == ensemble.predict(items)

@@ -26,6 +26,7 @@ from typing import Any
 
 from pricer_core.item import Item
 from pricer_core.contract.predictor import Predictor, require_training_items
+from pricer_core.errors import one_line
 
 UNSEEN_SOURCE = "pricer:unseen-source"  # no training file has this source: members see it as new
 
@@ -56,6 +57,15 @@ def _fit_convex_weights(matrix, truth, names: list[str]) -> tuple[dict[str, floa
     return {name: float(weight) for name, weight in zip(names, solution)}, 0.0
 
 
+def _is_finite_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a JSON integer of hundreds of digits
+        return False
+
+
 def _checked_weights(pair: Any, members: dict[str, float] | None, where: str) -> tuple[dict[str, float], float]:
     """A saved [weights, intercept] pair, checked: finite numbers, and the same members as the global weights.
 
@@ -65,7 +75,7 @@ def _checked_weights(pair: Any, members: dict[str, float] | None, where: str) ->
         raise ValueError(f"{where}: expected [{{member: weight}}, intercept]")
     weights, intercept = pair
     numbers = [*weights.values(), intercept]
-    if not all(isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) for value in numbers):
+    if not all(_is_finite_number(value) for value in numbers):
         raise ValueError(f"{where}: every weight and the intercept must be a finite number")
     if members is not None and set(weights) != set(members):
         raise ValueError(f"{where}: members {sorted(weights)} differ from the ensemble's {sorted(members)}")
@@ -122,6 +132,7 @@ class Ensemble(Predictor):
         self.weights: dict[str, float] = {}
         self.intercept = 0.0
         self.unseen_weights: tuple[dict[str, float], float] | None = None
+        self.unseen_source_note: str | None = None  # why there are no unseen-source weights, when a member failed
         self.known_sources: list[str] = []
         self.validation_scores: dict[str, float] = {}
         self.failed_items = 0
@@ -170,6 +181,7 @@ class Ensemble(Predictor):
             "intercept": self.intercept,
             "source_weights": self.source_weights,
             "unseen_weights": self.unseen_weights,
+            "unseen_source_note": self.unseen_source_note,
             "validation_mae": self.validation_scores,
             "validation_items_without_prediction": self.failed_items,
         }
@@ -194,7 +206,7 @@ class Ensemble(Predictor):
         columns = {name: predict_all(pool[name], blind)[0] for name in chosen}
         # The same rows with the source hidden: what members do on a catalogue they never saw.
         # Per-item (LLM) members would pay for every call twice; there the global weights serve.
-        hidden = {} if self.per_item or not self.unseen_source_weights else {name: predict_all(pool[name], [_unseen(item) for item in blind])[0] for name in chosen}
+        hidden = {} if self.per_item or not self.unseen_source_weights else self._hidden_source_columns(pool, blind)
         # An item a member could not price is counted and left out of the weights, never fatal.
         usable = [
             row for row in range(len(scored))
@@ -216,18 +228,13 @@ class Ensemble(Predictor):
             known_members = sorted(chosen, key=self.validation_scores.get)[: self.max_members]
             best_unseen = sorted(unseen_scores, key=unseen_scores.get)[: self.max_members]
             chosen = known_members + [name for name in best_unseen if name not in known_members]
-        matrix = _log_matrix([predictions[name] for name in chosen])
         self._predictors = {name: pool[name] for name in chosen}
         self._offered = {}  # the rest of the run's models are not kept alive by the ensemble
-        # A member chosen only for new sources weighs 0 where the source is known: the known-source
-        # blend is exactly the one without unseen-source weights.
-        known_columns = [chosen.index(name) for name in known_members]
-
-        def fit_known(rows):
-            weights, intercept = _fit_weights(matrix[rows][:, known_columns], truth[rows], known_members)
-            return {name: weights.get(name, 0.0) for name in chosen}, intercept
-
-        self.weights, self.intercept = fit_known(slice(None))
+        # Known sources blend the known members only, in the same order: a member chosen for new
+        # sources alone never enters their sums, so their prices are exactly those without the option.
+        logs = {name: _log_matrix([predictions[name]])[:, 0] for name in chosen}
+        known = np.column_stack([logs[name] for name in known_members])
+        self.weights, self.intercept = _fit_weights(known, truth, known_members)
         self.known_sources = sorted({item.source or "" for item in train})
         self.unseen_weights = None
         if hidden_predictions:
@@ -243,13 +250,29 @@ class Ensemble(Predictor):
         for source in sorted(set(sources)):
             rows = sources == source
             if rows.sum() >= self.min_source_rows:
-                self.source_weights[source] = fit_known(rows)
-        blended = self._blend(matrix, list(sources))
+                self.source_weights[source] = _fit_weights(known[rows], truth[rows], known_members)
+        blended = self._blend(logs, list(sources))
         self.validation_scores["ensemble"] = _mae(np.expm1(blended), prices)
         self.validation_rmsle = {"ensemble": float(np.sqrt(np.mean((blended - truth) ** 2)))}
-        for position, name in enumerate(chosen):
-            self.validation_rmsle[name] = float(np.sqrt(np.mean((matrix[:, position] - truth) ** 2)))
+        for name in chosen:
+            self.validation_rmsle[name] = float(np.sqrt(np.mean((logs[name] - truth) ** 2)))
         return self
+
+    def _hidden_source_columns(self, pool: dict[str, Predictor], blind: list[Item]) -> dict[str, list[float | None]]:
+        """Every member's prices for the validation rows with their source hidden, or none at all.
+
+        A member that cannot price a source it never saw leaves the ensemble without unseen-source
+        weights (new sources then get the global ones), never without a fit.
+        """
+        from pricer_core.contract.checks import PredictionError
+        from pricer_core.evaluation.evaluator import predict_all
+
+        hidden = [_unseen(item) for item in blind]
+        try:
+            return {name: predict_all(member, hidden)[0] for name, member in pool.items()}
+        except (PredictionError, ValueError, RuntimeError) as error:
+            self.unseen_source_note = f"no unseen-source weights: {one_line(error, 160)}"
+            return {}
 
     def _weights_for(self, source: str) -> tuple[dict[str, float], float]:
         """Its own weights for a source with enough rows, the unseen-source ones for a new source, else global."""
@@ -259,25 +282,32 @@ class Ensemble(Predictor):
             return self.unseen_weights
         return self.weights, self.intercept
 
-    def _blend(self, matrix, sources: list[str]):
+    def _blend(self, logs: dict[str, Any], sources: list[str]):
+        """Each source's weights over the log columns of exactly its own members, in their order."""
         import numpy as np
 
-        blended = np.empty(matrix.shape[0])
+        blended = np.empty(len(sources))
         groups: dict[str, list[int]] = {}
         for row, source in enumerate(sources):
             groups.setdefault(source, []).append(row)
         for source, rows in groups.items():
             weights, intercept = self._weights_for(source)
-            blended[rows] = matrix[rows] @ np.asarray([weights[name] for name in self.weights]) + intercept
+            matrix = np.column_stack([logs[name][rows] for name in weights])
+            blended[rows] = matrix @ np.asarray(list(weights.values())) + intercept
         return blended
 
     def predict(self, items: list[Item]) -> list[float]:
-        """Per-item members may raise NoPrediction for an item: with per_item set, the evaluator counts it."""
+        """Per-item members may raise NoPrediction for an item: with per_item set, the evaluator counts it.
+
+        Only the members some item's weights use are asked: a member kept for new sources is not
+        run (nor can it fail) for a batch whose sources are all known.
+        """
         if not self._predictors:
             raise RuntimeError("ensemble: predict called before fit")
-        columns = [self._predictors[name].predict(items) for name in self.weights]
-        blended = self._blend(_log_matrix(columns), [item.source or "" for item in items])
-        return [max(0.0, math.expm1(value)) for value in blended]
+        sources = [item.source or "" for item in items]
+        needed = dict.fromkeys(name for source in set(sources) for name in self._weights_for(source)[0])
+        logs = {name: _log_matrix([self._predictors[name].predict(items)])[:, 0] for name in self._predictors if name in needed}
+        return [max(0.0, math.expm1(value)) for value in self._blend(logs, sources)]
 
     def save(self, directory: str | Path) -> None:
         from pricer_core.storage.persistence import save_predictor
@@ -287,6 +317,7 @@ class Ensemble(Predictor):
         for name, predictor in self._predictors.items():
             save_predictor(predictor, directory / "members" / name)
         state = {
+            "member_names": list(self._predictors),
             "weights": self.weights,
             "intercept": self.intercept,
             "source_weights": self.source_weights,
@@ -300,16 +331,28 @@ class Ensemble(Predictor):
 
     @classmethod
     def load(cls, directory: str | Path) -> Ensemble:
+        """weights.json is data: every field is checked, and a crafted one is one line naming it."""
+        where = Path(directory) / "weights.json"
+        state = json.loads(where.read_text())
+        if not isinstance(state, dict):
+            raise ValueError(f"{where}: expected a JSON object")
+        try:
+            return cls._from_state(Path(directory), state, where)
+        except KeyError as error:
+            raise ValueError(f"{where}: field {error} is missing") from None
+
+    @classmethod
+    def _from_state(cls, directory: Path, state: dict[str, Any], where: Path) -> Ensemble:
         from pricer_core.storage.persistence import load_predictor
 
-        directory = Path(directory)
-        state = json.loads((directory / "weights.json").read_text())
         ensemble = cls(
             state["members"], state["max_members"], state["max_validation"], state["min_source_rows"], state.get("member_settings"),
             bool(state.get("unseen_source_weights", False)),
         )
-        where = directory / "weights.json"
         ensemble.weights, ensemble.intercept = _checked_weights([state["weights"], state["intercept"]], None, f"{where}: weights")
+        names = state.get("member_names", list(ensemble.weights))  # folders saved before it: the weights' members
+        if not isinstance(names, list) or len(ensemble.weights) < 2 or not set(ensemble.weights) <= set(names):
+            raise ValueError(f"{where}: weights must name at least two members, all of them in member_names")
         ensemble.validation_scores = state["validation_scores"]
         if not isinstance(state["source_weights"], dict):
             raise ValueError(f"{where}: source_weights must be an object of source → [weights, intercept]")
@@ -318,15 +361,15 @@ class Ensemble(Predictor):
         }
         ensemble.per_item = bool(state.get("per_item", False))
         unseen = state.get("unseen_weights")  # absent in folders saved before unseen-source weights
-        ensemble.unseen_weights = _checked_weights(unseen, ensemble.weights, f"{where}: unseen_weights") if unseen else None
+        ensemble.unseen_weights = _checked_weights(unseen, dict.fromkeys(names), f"{where}: unseen_weights") if unseen else None
         known = state.get("known_sources", [])
         if not isinstance(known, list) or not all(isinstance(source, str) for source in known):
             raise ValueError(f"{where}: known_sources must be a list of source names")
         ensemble.known_sources = known
         ensemble._predictors = {}
-        for name in ensemble.weights:
+        for name in names:
             if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or ".." in name:
-                raise ValueError(f"{directory / 'weights.json'}: member {name!r} is not a predictor name")
+                raise ValueError(f"{where}: member {name!r} is not a predictor name")
             member = load_predictor(directory / "members" / name)
             if member.name != name:
                 raise ValueError(f"{directory}: member folder {name} holds {member.name}")

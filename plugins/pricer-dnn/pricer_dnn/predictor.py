@@ -14,6 +14,7 @@ from pricer_core.item import Item
 from pricer_core.contract.predictor import Predictor, check_setting_type, require_training_items
 
 from .config import NetConfig, Standardiser, TrainConfig
+from .saved_tensors import check_state_matches
 
 WEIGHTS_FILE = "weights.pt"
 CONFIG_FILE = "config.json"
@@ -155,24 +156,12 @@ class DnnPredictor(Predictor):
         predictor._standardiser = Standardiser(**config["standardiser"])
         predictor.history = config["history"]
         state = torch.load(directory / WEIGHTS_FILE, map_location=pick_device(device), weights_only=True)
-        _check_net_matches_weights(predictor.net_config, state, directory / CONFIG_FILE)
+        blocks = {key.split(".")[1] for key in state if isinstance(key, str) and key.startswith("blocks.")} if isinstance(state, dict) else set()
+        if len(blocks) != predictor.net_config.depth:  # counted first: a meta network of 10^9 blocks is no check
+            raise ValueError(f"the saved network does not match its settings: {len(blocks)} blocks, depth {predictor.net_config.depth} ({directory})")
+        check_state_matches(lambda: ResidualPricer(predictor.net_config), state, directory / WEIGHTS_FILE)
         model = ResidualPricer(predictor.net_config)
         model.load_state_dict(state)
         predictor._model = model
         return predictor
 
-
-def _check_net_matches_weights(net: NetConfig, state: dict, where: Path) -> None:
-    """The network config.json asks for must be the one weights.pt holds, before anything is allocated.
-
-    Without this a crafted config (width 10^6) would make load allocate terabytes; the weights'
-    own shapes are bounded by the file's size.
-    """
-    weight = state.get("input.weight") if isinstance(state, dict) else None
-    blocks = {key.split(".")[1] for key in state if key.startswith("blocks.")} if isinstance(state, dict) else set()
-    shape = tuple(weight.shape) if weight is not None else None
-    if shape != (net.n_features, net.width) or len(blocks) != net.depth:
-        raise ValueError(
-            f"{where}: n_features {net.n_features}, width {net.width}, depth {net.depth} do not match the saved weights "
-            f"(input {shape}, {len(blocks)} blocks)"
-        )

@@ -24,6 +24,7 @@ from pricer_core.storage.atomic import atomic_file
 
 from .config import Standardiser
 from .predictor import document
+from .saved_tensors import check_npz_sizes, check_state_matches
 
 WEIGHTS_FILE = "networks.pt"
 FEATURES_FILE = "idf.npz"
@@ -39,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "networks": 4,
     "seed": 42,
 }
+MAX_NETWORKS = 16  # the recipe uses 4; more only multiplies time and size
 POSITIVE = ("word_features", "char_features", "hidden", "epochs", "first_batch", "networks")
 
 
@@ -124,11 +126,15 @@ class SparseMlpPredictor(Predictor):
             raise ValueError(f"sparse-mlp: unknown setting(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
         for key, value in settings.items():
             check_setting_type("sparse-mlp", key, value, DEFAULTS[key])
+            if value is None:
+                raise ValueError(f"sparse-mlp: setting {key} needs a value")
             if key in POSITIVE and value < 1:
                 raise ValueError(f"sparse-mlp: setting {key} must be at least 1, got {value}")
         self.settings = {**DEFAULTS, **settings}
         if not self.settings["lr"] > 0:
             raise ValueError(f"sparse-mlp: setting lr must be positive, got {self.settings['lr']}")
+        if self.settings["networks"] > MAX_NETWORKS:
+            raise ValueError(f"sparse-mlp: setting networks is at most {MAX_NETWORKS}, got {self.settings['networks']}")
         self._features: _Features | None = None
         self._networks: list = []
         self._standardiser: Standardiser | None = None
@@ -153,9 +159,10 @@ class SparseMlpPredictor(Predictor):
     def _train_one(self, matrix, target, seed: int):
         import torch
 
-        torch.manual_seed(seed)
         order = np.random.default_rng(seed)
-        network = _network(matrix.shape[1], self.settings["hidden"])
+        with torch.random.fork_rng(devices=[]):  # seeded initial weights, the caller's generator left as it was
+            torch.manual_seed(seed)
+            network = _network(matrix.shape[1], self.settings["hidden"])
         dense = [parameter for name, parameter in network.named_parameters() if not name.startswith("first.")]
         optimisers = [torch.optim.SparseAdam([network.first.weight], lr=self.settings["lr"]), torch.optim.Adam(dense, lr=self.settings["lr"])]
         network.train()
@@ -205,28 +212,27 @@ class SparseMlpPredictor(Predictor):
 
     @classmethod
     def load(cls, directory: str | Path) -> SparseMlpPredictor:
-        """Tensors and arrays only; the shapes config.json asks for are checked against them first."""
+        """Tensors and arrays only, each checked against the settings before anything is built."""
         import torch
 
         directory = Path(directory)
         config = json.loads((directory / CONFIG_FILE).read_text())
         predictor = cls(**config["settings"])
         predictor._standardiser = Standardiser(**config["standardiser"])
-        states = torch.load(directory / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-        arrays = np.load(directory / FEATURES_FILE, allow_pickle=False)
         settings = predictor.settings
         inputs = settings["word_features"] + settings["char_features"]
-        expected = (inputs, settings["hidden"])
-        if (
-            not isinstance(states, list)
-            or len(states) != settings["networks"]
-            or not all(isinstance(state, dict) and tuple(state.get("first.weight", torch.empty(0)).shape) == expected for state in states)
-            or arrays["words"].shape != (settings["word_features"],)
-            or arrays["chars"].shape != (settings["char_features"],)
-        ):
-            raise ValueError(f"{directory / CONFIG_FILE}: the settings do not match the saved networks and features")
+        check_npz_sizes(directory / FEATURES_FILE, {"words": settings["word_features"] * 8, "chars": settings["char_features"] * 8})
+        states = torch.load(directory / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+        if not isinstance(states, list) or len(states) != settings["networks"]:
+            raise ValueError(f"the saved networks do not match the settings: networks {settings['networks']} ({directory})")
+        for state in states:
+            check_state_matches(lambda: _network(inputs, settings["hidden"]), state, directory / WEIGHTS_FILE)
+        with np.load(directory / FEATURES_FILE, allow_pickle=False) as arrays:
+            idf = [arrays["words"], arrays["chars"]]
+        if idf[0].shape != (settings["word_features"],) or idf[1].shape != (settings["char_features"],):
+            raise ValueError(f"the saved arrays do not match the settings ({directory / FEATURES_FILE})")
         predictor._features = _Features(settings["word_features"], settings["char_features"])
-        predictor._features.idf = [arrays["words"], arrays["chars"]]
+        predictor._features.idf = idf
         for state in states:
             network = _network(inputs, settings["hidden"])
             network.load_state_dict(state)

@@ -74,7 +74,7 @@ def test_a_config_asking_for_a_bigger_net_than_its_weights_is_refused_before_all
     from pricer_core.storage.persistence import ModelFolderError, load_predictor
 
     folder = saved_with_a_crafted_setting(small, tmp_path / "m", setting, value)  # width 10^6 × 1024 inputs: 4 GB
-    with pytest.raises((ValueError, ModelFolderError), match="do not match the saved weights"):
+    with pytest.raises((ValueError, ModelFolderError), match="does not match its settings"):
         load_predictor(folder)
 
 

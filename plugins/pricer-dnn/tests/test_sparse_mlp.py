@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor, tiny_data
-from pricer_core.storage.persistence import ModelFolderError, load_predictor
+from pricer_core.storage.persistence import ModelFolderError, load_predictor, save_predictor
 from pricer_dnn.sparse_mlp import SparseMlpPredictor, _binarised
 from crafted_config import saved_with_a_crafted_setting
 
@@ -49,5 +49,47 @@ def test_it_is_opt_in_and_bad_settings_are_clear():
 @pytest.mark.parametrize("setting, value", [("hidden", 10**6), ("word_features", 10**8), ("networks", 3)])
 def test_a_config_that_does_not_match_its_networks_is_refused_before_allocating(tmp_path, setting, value):
     folder = saved_with_a_crafted_setting(small, tmp_path / "m", setting, value)
-    with pytest.raises((ValueError, ModelFolderError), match="do not match the saved networks"):
+    with pytest.raises((ValueError, ModelFolderError), match="not match (the|its) settings"):
         load_predictor(folder)
+
+
+def test_a_loaded_model_predicts_exactly_what_the_fitted_one_did(tmp_path):
+    train, validation, test = tiny_data()
+    fitted = small().fit(train, validation)
+    save_predictor(fitted, tmp_path / "m")
+    assert load_predictor(tmp_path / "m").predict(test) == fitted.predict(test)
+
+
+def test_crafted_networks_are_refused_and_run_nothing(tmp_path):
+    from pricer_core.contract.testing import crafted_pickle
+
+    train, validation, _ = tiny_data()
+    save_predictor(small().fit(train, validation), tmp_path / "m")
+    marker = tmp_path / "ran"
+    (tmp_path / "m" / "model" / "networks.pt").write_bytes(crafted_pickle(marker, wrap="w"))
+    with pytest.raises(ModelFolderError):
+        load_predictor(tmp_path / "m")
+    assert not marker.exists()
+
+
+def test_one_tensor_shared_by_every_network_is_refused(tmp_path):
+    """torch.save stores a shared storage once: 16 networks in the file size of one would pass a size check."""
+    import torch
+
+    train, validation, _ = tiny_data()
+    save_predictor(small().fit(train, validation), tmp_path / "m")
+    weights = tmp_path / "m" / "model" / "networks.pt"
+    states = torch.load(weights, weights_only=True)
+    shared = states[0]["first.weight"]
+    expanded = {key: value for key, value in states[0].items()}
+    expanded["first.weight"] = shared[:1].clone().expand_as(shared)  # a stride-0 view: one row of storage for the whole layer
+    torch.save([expanded, states[1]], weights)
+    with pytest.raises((ValueError, ModelFolderError), match="share or overrun"):
+        load_predictor(tmp_path / "m")
+
+
+def test_a_missing_setting_value_is_a_clear_error():
+    with pytest.raises(ValueError, match="hidden needs a value"):
+        SparseMlpPredictor(hidden=None)
+    with pytest.raises(ValueError, match="at most 16"):
+        SparseMlpPredictor(networks=1000)

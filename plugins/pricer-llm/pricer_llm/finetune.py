@@ -120,6 +120,8 @@ class FineTuneJob:
         """The job id; a second call with the same state file returns the job already started."""
         if self.state.get("job_id"):
             return self.state["job_id"]
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+            raise ValueError(f"fine-tuning needs at least 1 epoch, got {epochs!r}")  # before anything is uploaded or paid for
         self.state.update({"model": model, "epochs": epochs, "train_path": train_file, "validation_path": validation_file})
         training_id = self._upload("training_file_id", train_file)
         validation_id = self._upload("validation_file_id", validation_file) if validation_file else None

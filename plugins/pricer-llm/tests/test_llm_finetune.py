@@ -89,6 +89,8 @@ def test_fewer_than_one_epoch_is_refused_before_any_cost_or_upload(tmp_path, mon
     result = CliRunner().invoke(main, ["finetune", "run", "--train", str(tmp_path / "t.jsonl"), "--epochs", epochs, "--yes"])
     assert result.exit_code == 2 and "--epochs" in result.output and "about $" not in result.output
     assert not (tmp_path / "finetune-state.json").exists()
+    with pytest.raises(ValueError, match="at least 1 epoch"):  # the Python API refuses it too
+        FineTuneJob(None, tmp_path / "state.json").start(str(tmp_path / "t.jsonl"), None, "gpt-4.1-nano-2025-04-14", int(epochs))
 
 
 @pytest.mark.parametrize("content, words", [('{"job_id": "../../files"}', "job_id '../../files' is not a provider id"), ('{"training_file_id": "a/b"}', "training_file_id"), ("{oops", "not valid JSON"), ("[1]", "expected a JSON object")])
