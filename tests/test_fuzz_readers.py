@@ -121,7 +121,10 @@ def _decompressed(packed: bytes) -> bytes | None:
 
 
 def non_blank_lines(content: bytes) -> int:
-    return sum(1 for line in content.split(b"\n") if line.strip())
+    """Lines with something on them once a leading byte-order mark is dropped, as the readers do."""
+    from pricer_core.data.readers import without_bom
+
+    return sum(1 for line in content.split(b"\n") if without_bom(line).strip())
 
 
 def write(workdir: Path, data: bytes) -> Path:

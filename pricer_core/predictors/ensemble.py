@@ -351,6 +351,9 @@ class Ensemble(Predictor):
         )
         ensemble.weights, ensemble.intercept = _checked_weights([state["weights"], state["intercept"]], None, f"{where}: weights")
         names = state.get("member_names", list(ensemble.weights))  # folders saved before it: the weights' members
+        for name in [*ensemble.weights, *(names if isinstance(names, list) else [])]:
+            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or ".." in name:
+                raise ValueError(f"{where}: member {name!r} is not a predictor name")
         if not isinstance(names, list) or len(ensemble.weights) < 2 or not set(ensemble.weights) <= set(names):
             raise ValueError(f"{where}: weights must name at least two members, all of them in member_names")
         ensemble.validation_scores = state["validation_scores"]
@@ -368,8 +371,6 @@ class Ensemble(Predictor):
         ensemble.known_sources = known
         ensemble._predictors = {}
         for name in names:
-            if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name) or ".." in name:
-                raise ValueError(f"{where}: member {name!r} is not a predictor name")
             member = load_predictor(directory / "members" / name)
             if member.name != name:
                 raise ValueError(f"{directory}: member folder {name} holds {member.name}")
