@@ -90,6 +90,11 @@ def _binarised(matrix):
     return normalize(binary, norm="l2")
 
 
+def _views(matrix) -> tuple:
+    """(TF-IDF rows, binarised rows): even-numbered networks read the first, odd ones the second."""
+    return matrix, _binarised(matrix)
+
+
 def _network(inputs: int, hidden: int):
     """Sparse input → hidden → 64 → 64 → 1; the first layer is an embedding bag with sparse gradients."""
     import torch
@@ -151,11 +156,8 @@ class SparseMlpPredictor(Predictor):
         self._standardiser = Standardiser.fit(prices)
         target = torch.from_numpy(self._standardiser.encode(prices))
         self._features = _Features(self.settings["word_features"], self.settings["char_features"])
-        matrix = self._features.fit_transform(train)
-        self._networks = []
-        for number in range(self.settings["networks"]):
-            inputs = _binarised(matrix) if number % 2 else matrix
-            self._networks.append(self._train_one(inputs, target, self.settings["seed"] + number))
+        views = _views(self._features.fit_transform(train))
+        self._networks = [self._train_one(views[number % 2], target, self.settings["seed"] + number) for number in range(self.settings["networks"])]
         return self
 
     def _train_one(self, matrix, target, seed: int):
@@ -191,12 +193,10 @@ class SparseMlpPredictor(Predictor):
             raise RuntimeError("sparse-mlp: predict called before fit")
         if not items:
             return []
-        matrix = self._features.transform(items)
-        outputs = []
+        views = _views(self._features.transform(items))
+        rows = np.arange(len(items))
         with torch.no_grad():
-            for number, network in enumerate(self._networks):
-                inputs = _binarised(matrix) if number % 2 else matrix
-                outputs.append(network(*_batch(inputs, np.arange(len(items)))).numpy())
+            outputs = [network(*_batch(views[number % 2], rows)).numpy() for number, network in enumerate(self._networks)]
         return [float(value) for value in self._standardiser.decode(np.mean(outputs, axis=0).astype(np.float64))]
 
     def save(self, directory: str | Path) -> None:
