@@ -12,7 +12,7 @@ error; presets medium_quality; forests and kNN excluded (the forest alone overra
 cores); 2 CPUs. pricer's predictors run through `run_bench(loso=True)`, cached by content.
 Prints MAE with bootstrap intervals on both protocols, and paired differences against AutoGluon.
 AutoGluon's predictions are kept per fold under $PRICER_CACHE/peers, keyed by the fold's files, the
-time limit and the fold script: a rerun after a change on pricer's side fits only pricer.
+time limit, the fold script and AutoGluon's version: a rerun after a change on pricer's side fits only pricer.
 """
 
 from __future__ import annotations
@@ -42,18 +42,28 @@ def write_fold(directory: Path, splits) -> None:
                 handle.write(json.dumps(row) + "\n")
 
 
-def run_peer(python: str, directory: Path, time_limit: int) -> tuple[list[float], float, bool]:
+def peer_version(python: str) -> str:
+    """The peer's AutoGluon version, part of every cache key: an upgrade must not serve the old release's prices."""
+    probe = "import autogluon.tabular as tabular; print(tabular.__version__)"
+    answer = subprocess.run([python, "-c", probe], capture_output=True, text=True)
+    if answer.returncode != 0:
+        last = (answer.stderr.strip().splitlines() or ["no output"])[-1]
+        raise SystemExit(f"error: --peer-python {python} cannot import autogluon.tabular ({last})")
+    return answer.stdout.strip()
+
+
+def run_peer(python: str, version: str, directory: Path, time_limit: int) -> tuple[list[float], float, bool]:
     """The peer's predictions for one fold, and its seconds; kept by content, so a rerun is free.
 
-    The key is the fold's files, the time limit and the fold script: a change to any of them fits
-    again. A run killed half-way keeps the folds it finished.
+    The key is the fold's files, the time limit, the fold script and the AutoGluon version: a change
+    to any of them fits again. A run killed half-way keeps the folds it finished.
     """
     from pricer_core.settings import cache_root
     from pricer_core.storage.atomic import atomic_file
 
     # The peer fits on train + validation concatenated, so where one ends and the next begins does
     # not change what it sees; the test rows carry no price, so they never pass for validation rows.
-    digest = hashlib.sha256(FOLD_SCRIPT.read_bytes() + str(time_limit).encode())
+    digest = hashlib.sha256(FOLD_SCRIPT.read_bytes() + str(time_limit).encode() + f"autogluon {version}".encode())
     for split in ("train", "validation", "test"):
         digest.update((directory / f"{split}.jsonl").read_bytes())
     rows = sum(1 for _ in open(directory / "test.jsonl"))
@@ -90,6 +100,7 @@ def main() -> None:
     parser.add_argument("-p", "--predictor", dest="predictors", action="append", help=f"pricer's side; default: {' '.join(DEFAULT)}")
     args = parser.parse_args()
 
+    version = peer_version(args.peer_python)  # before an hour of pricer's fits, not after
     bundle = load_bundle()
     official = Splits("official", bundle.train, bundle.validation, bundle.test[: args.size])
     fold_list = [("official", official)] + folds(bundle, args.size)
@@ -100,7 +111,7 @@ def main() -> None:
         for number, (source, fold) in enumerate(fold_list):
             limit = args.official_limit if source == "official" else args.fold_limit
             write_fold(Path(scratch) / f"fold{number}", fold)
-            prices, seconds, kept = run_peer(args.peer_python, Path(scratch) / f"fold{number}", limit)
+            prices, seconds, kept = run_peer(args.peer_python, version, Path(scratch) / f"fold{number}", limit)
             truth = np.asarray([item.price for item in fold.test])
             peer_errors[source] = np.abs(np.asarray(prices) - truth)
             print(f"autogluon on {source}: MAE ${peer_errors[source].mean():.2f} ({seconds:.0f} s, limit {limit} s{', kept from an earlier run' if kept else ''})", flush=True)

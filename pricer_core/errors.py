@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 
+def short_text(text: object, limit: int = 300) -> str:
+    """Text from data or a decoder (field names, messages) as one short line: whitespace runs folded, long text cut."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def one_line(error: BaseException, limit: int = 400) -> str:
     """The error's first line; pricer's own input errors (ValueError) speak for themselves, others get their type."""
     text = (str(error).strip().splitlines() or [""])[0][:limit]

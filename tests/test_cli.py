@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from pricer_core.cli.commands import bench_command, main, parse_settings
@@ -25,6 +26,28 @@ def test_unknown_predictor_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(bench_command, ["-p", "nope", "--out", str(tmp_path)])
     assert result.exit_code == 2
     assert "unknown predictor(s) nope" in result.output
+
+
+@pytest.mark.parametrize(
+    "command, args, words",
+    [
+        (bench_command, ["--size", "0"], "error: Invalid value for '--size': 0 is not in the range x>=1. (see pricer-bench --help)"),
+        (bench_command, ["--sise", "5"], "error: No such option '--sise'"),
+        (main, ["bogus"], "error: No such command 'bogus'. (see pricer --help)"),
+        (main, ["train"], "error: Missing argument 'NAME'. (see pricer train --help)"),
+        (main, ["predict", "no-such-model", "no-such-file"], "error: Invalid value for 'MODEL_DIR': Directory 'no-such-model' does not exist."),
+    ],
+)
+def test_a_wrong_flag_is_one_line_with_exit_code_2(command, args, words):
+    result = CliRunner().invoke(command, args, prog_name="pricer" if command is main else "pricer-bench")
+    assert result.exit_code == 2
+    assert len(result.output.splitlines()) == 1 and result.output.startswith(words), result.output
+
+
+def test_help_and_version_still_print_and_exit_0():
+    assert CliRunner().invoke(main, ["--version"]).output.startswith("main, version ")
+    helped = CliRunner().invoke(bench_command, ["--help"])
+    assert helped.exit_code == 0 and helped.output.startswith("Usage: ") and "--loso" in helped.output
 
 
 def test_plugins_json_lists_core():

@@ -296,6 +296,38 @@ def test_curate_function_is_the_pipeline_and_cleans_up_on_interrupt(shared_data,
     assert sorted(path.name for path in tmp_path.iterdir()) == ["ds", "ds-lite", "tmp"]
 
 
+STALLED_CURATE = """
+import sys, time
+from pricer_core.curation import curate
+from pricer_core.cli.commands import main
+
+def stall(dataset):  # the cleaned rows are in the temporary Arrow file by now
+    print("stalled", flush=True)
+    time.sleep(120)
+
+curate.dedupe = stall
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_killed_curate_removes_its_temporary_folder_and_writes_nothing(shared_data, tmp_path, workers):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "tmp").mkdir()
+    command = [sys.executable, "-c", STALLED_CURATE, "curate", str(shared_data / RAW_FILES[0]), "--out", str(tmp_path / "ds"), "--workers", workers]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp_path / "tmp")})
+    assert "stalled" in iter(lambda: process.stdout.readline().strip(), "")
+    assert [path.name.startswith("pricer-curate-") for path in (tmp_path / "tmp").iterdir()] == [True]
+    process.send_signal(signal.SIGTERM)
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 128 + signal.SIGTERM and errors.splitlines()[-1] == "terminated"
+    assert list((tmp_path / "tmp").iterdir()) == [] and sorted(path.name for path in tmp_path.iterdir()) == ["tmp"]
+
+
 def test_a_byte_order_mark_loses_no_raw_row(shared_data, tmp_path):
     lines = gzip.open(shared_data / RAW_FILES[0], "rb").read().splitlines()
     path = tmp_path / "bom.jsonl"

@@ -38,11 +38,27 @@ def _fail(message: str) -> None:
     sys.exit(2)
 
 
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    """`kill` unwinds like Ctrl-C, so finally blocks and atexit run: temporary folders and half-written files go."""
+    click.echo("terminated", err=True)
+    raise SystemExit(128 + signum)
+
+
+def unwind_on_sigterm() -> None:
+    """Python's default SIGTERM ends the process on the spot; a command replaces it, a library does not."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
+
+
 def run_with_one_line_errors(invoke: Any, ctx: click.Context) -> Any:
     """Every command: .env read first; any error that escapes is one line and exit 1 (PRICER_DEBUG=1: traceback)."""
     from pricer_core.errors import one_line
     from pricer_core.settings import debug, load_env_file
 
+    unwind_on_sigterm()
     try:
         load_env_file()
         return invoke(ctx)
@@ -60,7 +76,31 @@ def run_with_one_line_errors(invoke: Any, ctx: click.Context) -> Any:
         sys.exit(1)
 
 
-class OneLineErrors(click.Command):
+class OneLineUsage:
+    """A wrong flag is one line too: click's usage errors (usage, hint, error on three lines) become
+    `error: ... (see --help)` with click's exit code, 2; `--help` and `--version` are untouched."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)  # type: ignore[misc]
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)  # type: ignore[misc]
+        except click.UsageError as error:
+            from pricer_core.errors import short_text
+
+            command = error.ctx.command_path if error.ctx is not None else "the command"
+            click.echo(f"error: {short_text(error.format_message())} (see {command} --help)", err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+class OneLineErrors(OneLineUsage, click.Command):
     """`pricer-bench` on its own: the same error handling as every `pricer` command."""
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -157,7 +197,7 @@ class PluginCommands(click.Group):
         return command
 
 
-class PricerGroup(PluginCommands):
+class PricerGroup(OneLineUsage, PluginCommands):
     """`pricer`: every subcommand gets one-line errors and the working directory's .env."""
 
     def invoke(self, ctx: click.Context) -> Any:

@@ -29,8 +29,9 @@ from pricer_core.data.cleaning import NO_PRICE, DroppedRow, clean_raw_fields
 from pricer_core.item import stable_id
 from pricer_core.curation.line_blocks import LineBlock, open_binary
 from pricer_core.curation.raw_json import RawRowParser, has_null_price
-from pricer_core.data.readers import BAD_JSON, DataError, ReadReport, drop_reason, one_line, parse_json_line, read_error, readable_lines, source_name, without_bom
+from pricer_core.data.readers import BAD_JSON, DataError, ReadReport, drop_reason, parse_json_line, read_error, readable_lines, source_name, without_bom
 from pricer_core.data.text import normalise_title
+from pricer_core.errors import short_text
 
 HUB_REPO = "McAuley-Lab/Amazon-Reviews-2023"
 BATCH_ROWS = 1000
@@ -146,7 +147,7 @@ def clean_block(block: LineBlock | SharedLineBlock) -> CleanedBlock:
 def _line_problem(line: bytes, error: BaseException) -> str:
     """What is wrong with a line the fast parser refused, in the words `read_items` uses for it."""
     problem = parse_json_line(line)  # the slow parser, only on the rare bad line
-    return problem if isinstance(problem, str) else f"{BAD_JSON} ({one_line(error, 80) or type(error).__name__})"
+    return problem if isinstance(problem, str) else f"{BAD_JSON} ({short_text(error, 80) or type(error).__name__})"
 
 
 class _ReadFailed(Exception):
@@ -188,7 +189,7 @@ def _cleaned_in_order(paths: list[str], workers: int) -> Iterator[CleanedBlock]:
                 yield cleaned
             return
         _item_schema()  # built before forking, so workers inherit it
-        pool = multiprocessing.get_context("fork").Pool(workers)
+        pool = multiprocessing.get_context("fork").Pool(workers, initializer=_default_sigterm)
         pending: deque[tuple[Any, int | None]] = deque()
         failure = None
         while True:
@@ -224,6 +225,13 @@ def _collect(entry: tuple[Any, int | None], ring: BlockRing) -> CleanedBlock:
     if slot is not None:
         ring.release(slot)
     return cleaned
+
+
+def _default_sigterm() -> None:
+    """A forked worker dies on SIGTERM (pool.terminate) instead of unwinding like the command that forked it."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _clean_json_lines(paths: list[str], workers: int, cache_dir: str | None, report: ReadReport, progress: bool):

@@ -28,6 +28,7 @@ from pricer_core.item import FULL_TEXT_LIMIT, Item, stable_id
 from pricer_core.curation.line_blocks import is_gzip
 from pricer_core.data.text import collapse_whitespace, strip_scaffolding
 from pricer_core.data.units import weight_in_pounds
+from pricer_core.errors import short_text
 
 Format = Literal["raw", "course", "finetune", "pricer"]
 FORMATS: tuple[str, ...] = ("raw", "course", "finetune", "pricer")
@@ -49,17 +50,11 @@ class DataError(ValueError):
     """Input that cannot be read; the message (one line) names the file and line."""
 
 
-def one_line(text: object, limit: int = 300) -> str:
-    """Error text from data (field names, decoder messages) as one short line."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 def read_error(path: str | Path, last_line: int, error: BaseException) -> DataError:
     """A file whose bytes stop decoding: where it stopped, so nobody mistakes it for a shorter file."""
     what = "truncated or corrupt gzip" if is_gzip(path) else "read error"
     where = f"after line {last_line}, the last whole line read" if last_line else "before its first line"
-    return DataError(f"{path}: {what} {where} ({type(error).__name__}: {one_line(error, 120)})")
+    return DataError(f"{path}: {what} {where} ({type(error).__name__}: {short_text(error, 120)})")
 
 
 @dataclass
@@ -150,7 +145,7 @@ def parse_json_line(line: bytes) -> dict[str, Any] | str:
     except RecursionError:
         return f"{BAD_JSON} (nested too deep)"
     except ValueError as error:  # e.g. an integer of more than 4300 digits
-        return f"{BAD_JSON} ({one_line(error, 80)})"
+        return f"{BAD_JSON} ({short_text(error, 80)})"
     return row if isinstance(row, dict) else f"{BAD_JSON} (not a JSON object)"
 
 
@@ -291,7 +286,7 @@ def iter_numbered_items(
             try:
                 format = detect_format(row)
             except ValueError as error:
-                raise DataError(f"{where}: {one_line(error)}") from None
+                raise DataError(f"{where}: {short_text(error)}") from None
             report.format = format
         try:
             item = _CONVERTERS[format](row, source, row_number, require_price)
@@ -300,7 +295,7 @@ def iter_numbered_items(
             continue
         except ValidationError as error:
             first = error.errors()[0]
-            problem = one_line(f"{where}: field {'.'.join(map(str, first['loc']))}: {first['msg']}")
+            problem = short_text(f"{where}: field {'.'.join(map(str, first['loc']))}: {first['msg']}")
             if strict:
                 raise DataError(problem) from None
             report.dropped[INVALID_FIELD] += 1
