@@ -379,3 +379,66 @@ def test_a_member_kept_for_new_sources_only_is_saved_and_loaded(tmp_path, member
     assert list(loaded._predictors) == list(ensemble._predictors) and loaded.weights == ensemble.weights
     items = splits.test[:30] + [item.model_copy(update={"source": "never-seen"}) for item in splits.test[:30]]
     assert loaded.predict(items) == ensemble.predict(items)
+
+
+class FailsWithoutOfficial(ByLength):
+    """A member that cannot be fitted once the official source is held out."""
+
+    name = "fails-without-official"
+
+    def fit(self, train, validation):
+        if not any(item.source == "llm_engineering_official_test_2000" for item in train):
+            raise RuntimeError("needs the official rows")
+        return super().fit(train, validation)
+
+
+def test_held_out_source_weights_are_what_members_refitted_without_each_source_scored(throwaway_plugin, tmp_path):
+    throwaway_plugin("members", ByCategory, ByLength)
+    options = {"ensemble": {"members": ["by-category", "by-length"], "unseen_weights_from": "held-out-sources", "held_out_rows": 60}}
+    results = run_bench(predictors=["by-category", "by-length", "ensemble"], options=options, size=60, out=tmp_path, echo=lambda _: None, use_cache=False, loso=True)
+    details = {entry["name"]: entry for entry in results["predictors"]}["ensemble"]["details"]
+    held_out = details["held_out_source_mae"]
+    loso = {entry["name"]: {score["source"]: score["mae"] for score in entry["sources"]} for entry in results["leave_one_source_out"]["predictors"]}
+    # Each member's score on a source it was refitted without is the bench's leave-one-source-out score.
+    assert set(held_out) == set(loso["by-category"]) and len(held_out) == 8
+    for source, scores in held_out.items():
+        assert scores["by-category"] == pytest.approx(loso["by-category"][source])
+        assert scores["by-length"] == pytest.approx(loso["by-length"][source])
+    weights = details["unseen_weights"][0]
+    assert sum(weights.values()) == pytest.approx(1.0) and details["unseen_weights"][1] == 0.0
+    assert details["validation_mae"]["ensemble (held-out sources)"] == pytest.approx(np.mean([scores["ensemble"] for scores in held_out.values()]))
+
+
+def test_held_out_source_weights_minimise_the_source_balanced_log_error():
+    from pricer_core.data.splits import Splits, source_folds
+    from pricer_core.predictors.ensemble import _fit_convex_weights
+
+    splits = load_bundle()
+    rng = np.random.default_rng(0)
+    matrix = rng.normal(3, 1, size=(300, 2))
+    truth = matrix @ [0.3, 0.7] + rng.normal(0, 0.1, 300)
+    row_weights = np.where(np.arange(300) < 250, 1 / 250, 1 / 50)  # a big source and a small one count equally
+    weights, intercept = _fit_convex_weights(matrix, truth, ["a", "b"], row_weights)
+
+    def loss(share):
+        return float(np.sum(row_weights * (matrix @ [share, 1 - share] - truth) ** 2))
+
+    fitted = loss(weights["a"])
+    assert intercept == 0.0 and weights["a"] + weights["b"] == pytest.approx(1.0)
+    assert all(fitted <= loss(share) + 1e-9 for share in np.linspace(0, 1, 101))
+    assert [source for source, _ in source_folds(Splits("s", splits.train, splits.validation, []), 200)] == sorted({item.source for item in splits.train})
+
+
+def test_a_member_that_cannot_be_refitted_leaves_the_hidden_source_weights(throwaway_plugin):
+    throwaway_plugin("members", ByLength, FailsWithoutOfficial)
+    splits = load_bundle()
+    ensemble = Ensemble(members=["by-length", "fails-without-official"], unseen_weights_from="held-out-sources").fit(splits.train, splits.validation)
+    hidden = Ensemble(members=["by-length", "fails-without-official"]).fit(splits.train, splits.validation)
+    assert "held-out-source refit failed: RuntimeError: needs the official rows" in ensemble.describe()["unseen_source_note"]
+    assert ensemble.unseen_weights == hidden.unseen_weights and ensemble.held_out_scores == {}
+
+
+@pytest.mark.parametrize("settings, message", [({"unseen_weights_from": "test"}, "unseen_weights_from must be one of"), ({"held_out_rows": 0}, "held_out_rows must be a positive integer")])
+def test_bad_held_out_settings_are_one_clear_error(settings, message):
+    with pytest.raises(ValueError, match=message):
+        Ensemble(**settings)

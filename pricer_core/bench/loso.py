@@ -9,7 +9,6 @@ sources; per pair of predictors: the paired bootstrap difference of MAE over all
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from pricer_core.bench.fit_cache import fit_or_load
 from pricer_core.bench.results import LosoPredictor, LosoResults, PairedDifference, SourceScore
 from pricer_core.contract.predictor import Predictor
-from pricer_core.data.splits import Splits
+from pricer_core.data.splits import Splits, source_folds
 from pricer_core.errors import one_line
 from pricer_core.evaluation.evaluator import evaluate
 from pricer_core.evaluation.metrics import paired_difference
@@ -28,15 +27,7 @@ MIN_SOURCE_ROWS = 100
 
 def folds(splits: Splits, sample_size: int, min_rows: int = MIN_SOURCE_ROWS) -> list[tuple[str, Splits]]:
     """(held-out source, splits without it and with its first rows as the test) for every big-enough source."""
-    labelled = [item for item in splits.train + splits.validation if item.price is not None]
-    counts = Counter(item.source or "" for item in labelled)
-    result = []
-    for source in sorted(name for name, count in counts.items() if count >= min_rows):
-        held_out = [item for item in labelled if (item.source or "") == source][:sample_size]
-        train = [item for item in splits.train if (item.source or "") != source]
-        validation = [item for item in splits.validation if (item.source or "") != source]
-        result.append((source, Splits(f"{splits.name}-without-{source}", train, validation, held_out)))
-    return result
+    return source_folds(splits, sample_size, min_rows)
 
 
 def leave_one_source_out(

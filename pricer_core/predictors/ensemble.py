@@ -29,6 +29,7 @@ from pricer_core.contract.predictor import Predictor, require_training_items
 from pricer_core.errors import one_line
 
 UNSEEN_SOURCE = "pricer:unseen-source"  # no training file has this source: members see it as new
+UNSEEN_WEIGHTS_FROM = ("hidden-source", "held-out-sources")
 
 
 def _fit_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], float]:
@@ -41,15 +42,19 @@ def _fit_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], flo
     return {name: float(weight) for name, weight in zip(names, solution[:-2])}, float(solution[-2] - solution[-1])
 
 
-def _fit_convex_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], float]:
+def _fit_convex_weights(matrix, truth, names: list[str], row_weights=None) -> tuple[dict[str, float], float]:
     """Non-negative weights summing to one, no intercept: a blend that cannot move the price level.
 
     For a source never seen, the validation mix's price level says nothing about the new one; an
     intercept fitted on it would pull every new catalogue towards the old sources' prices.
+    `row_weights` weigh the squared errors (held-out sources count equally, whatever their size).
     """
     import numpy as np
     from scipy.optimize import nnls
 
+    if row_weights is not None:
+        scale = np.sqrt(np.asarray(row_weights, dtype=float))
+        matrix, truth = matrix * scale[:, None], truth * scale
     stiffness = 1e3 * max(1.0, float(np.abs(matrix).max()))  # one heavy row holds the sum at one
     design = np.vstack([matrix, np.full((1, matrix.shape[1]), stiffness)])
     solution, _ = nnls(design, np.append(truth, stiffness))
@@ -114,11 +119,17 @@ class Ensemble(Predictor):
         min_source_rows: int = 100,
         member_settings: dict[str, dict[str, Any]] | None = None,
         unseen_source_weights: bool = True,
+        unseen_weights_from: str = "hidden-source",
+        held_out_rows: int = 200,
     ):
         if max_members < 2:
             raise ValueError(f"ensemble: max_members must be at least 2, got {max_members}")
         if members is not None and (not isinstance(members, list) or not all(isinstance(name, str) for name in members)):
             raise ValueError(f"ensemble: members must be a list of predictor names, got {members!r}")
+        if unseen_weights_from not in UNSEEN_WEIGHTS_FROM:
+            raise ValueError(f"ensemble: unseen_weights_from must be one of {', '.join(UNSEEN_WEIGHTS_FROM)}, got {unseen_weights_from!r}")
+        if isinstance(held_out_rows, bool) or not isinstance(held_out_rows, int) or held_out_rows < 1:
+            raise ValueError(f"ensemble: held_out_rows must be a positive integer, got {held_out_rows!r}")
         self.members = list(members) if members else None
         self.max_members = max_members
         self.max_validation = max_validation
@@ -126,6 +137,11 @@ class Ensemble(Predictor):
         self.member_settings = dict(member_settings or {})
         # On by default: leave-one-source-out mean 50.98 → 50.48, official test unchanged (README).
         self.unseen_source_weights = unseen_source_weights
+        # "held-out-sources": members refitted once per training source with that source held out,
+        # and the unseen-source weights fitted on what they priced there (honest, one fit per source).
+        self.unseen_weights_from = unseen_weights_from
+        self.held_out_rows = held_out_rows
+        self.held_out_scores: dict[str, dict[str, float]] = {}
         self.source_weights: dict[str, tuple[dict[str, float], float]] = {}
         self._offered: dict[str, Predictor] = {}
         self._predictors: dict[str, Predictor] = {}
@@ -145,6 +161,8 @@ class Ensemble(Predictor):
             "min_source_rows": self.min_source_rows,
             "member_settings": self.member_settings,
             "unseen_source_weights": self.unseen_source_weights,
+            "unseen_weights_from": self.unseen_weights_from,
+            "held_out_rows": self.held_out_rows,
         }
 
     def offer_members(self, fitted: dict[str, Predictor]) -> None:
@@ -183,6 +201,7 @@ class Ensemble(Predictor):
             "unseen_weights": self.unseen_weights,
             "unseen_source_note": self.unseen_source_note,
             "validation_mae": self.validation_scores,
+            "held_out_source_mae": self.held_out_scores,
             "validation_items_without_prediction": self.failed_items,
         }
 
@@ -244,6 +263,8 @@ class Ensemble(Predictor):
             for name in chosen:
                 self.validation_scores[f"{name} (source hidden)"] = unseen_scores[name]
             self.validation_scores["ensemble (source hidden)"] = _mae(np.expm1(unseen_blend), prices)
+            if self.unseen_weights_from == "held-out-sources":
+                self.unseen_weights = self._held_out_source_weights(chosen, train, validation) or self.unseen_weights
         # Sources with enough validation rows get weights of their own: members are not equally good everywhere.
         sources = np.asarray([item.source or "" for item in scored])
         self.source_weights = {}
@@ -273,6 +294,55 @@ class Ensemble(Predictor):
         except (PredictionError, ValueError, RuntimeError) as error:
             self.unseen_source_note = f"no unseen-source weights: {one_line(error, 160)}"
             return {}
+
+    def _held_out_source_weights(self, names: list[str], train: list[Item], validation: list[Item]) -> tuple[dict[str, float], float] | None:
+        """Convex weights fitted on what members refitted without a source priced on that source.
+
+        Stacking under leave-one-source-out: per training source (those with `min_source_rows`
+        labelled rows), every member is fitted from the registry (`member_settings` apply) on the
+        other sources and prices that source's first `held_out_rows` rows; each source counts
+        equally. Hiding the source on validation rows is only a proxy for a new catalogue: a member
+        that memorised those rows' text still looks good. Fewer than two such sources, or a member
+        that fails, leaves the hidden-source weights (the reason is in unseen_source_note).
+        """
+        import numpy as np
+
+        from pricer_core.data.splits import Splits, source_folds
+        from pricer_core.evaluation.evaluator import predict_all
+
+        folds = source_folds(Splits("ensemble", train, validation, []), self.held_out_rows, self.min_source_rows)
+        if len(folds) < 2:
+            self.unseen_source_note = f"hidden-source weights: {len(folds)} source(s) with {self.min_source_rows} labelled rows, held-out-source weights need two"
+            return None
+        columns: dict[str, list[float]] = {name: [] for name in names}
+        prices: list[float] = []
+        row_weights: list[float] = []
+        spans: dict[str, slice] = {}  # each source's rows in the stacked columns
+        self.held_out_scores = {}
+        try:
+            for source, fold in folds:
+                blind = [item.model_copy(update={"price": None}) for item in fold.test]
+                priced = {name: predict_all(self._fit_member(name, fold.train, fold.validation), blind)[0] for name in names}
+                rows = [row for row in range(len(blind)) if all(priced[name][row] is not None for name in names)]
+                truth = np.asarray([fold.test[row].price for row in rows])
+                self.held_out_scores[source] = {name: _mae([priced[name][row] for row in rows], truth) for name in names}
+                for name in names:
+                    columns[name].extend(priced[name][row] for row in rows)
+                spans[source] = slice(len(prices), len(prices) + len(rows))
+                prices.extend(truth)
+                row_weights.extend([1 / max(len(rows), 1)] * len(rows))
+        except Exception as error:  # a member that cannot be refitted costs these weights, never the fit
+            self.unseen_source_note = f"hidden-source weights (held-out-source refit failed: {one_line(error, 160)})"
+            self.held_out_scores = {}
+            return None
+        matrix = _log_matrix([columns[name] for name in names])
+        weights = _fit_convex_weights(matrix, np.log1p(np.asarray(prices)), names, row_weights)
+        blend, truth = np.expm1(matrix @ [weights[0][name] for name in names]), np.asarray(prices)
+        for source, rows in spans.items():
+            self.held_out_scores[source]["ensemble"] = _mae(list(blend[rows]), truth[rows])
+        for name in [*names, "ensemble"]:
+            self.validation_scores[f"{name} (held-out sources)"] = float(np.mean([scores[name] for scores in self.held_out_scores.values()]))
+        return weights
 
     def _weights_for(self, source: str) -> tuple[dict[str, float], float]:
         """Its own weights for a source with enough rows, the unseen-source ones for a new source, else global."""
@@ -347,7 +417,7 @@ class Ensemble(Predictor):
 
         ensemble = cls(
             state["members"], state["max_members"], state["max_validation"], state["min_source_rows"], state.get("member_settings"),
-            bool(state.get("unseen_source_weights", False)),
+            bool(state.get("unseen_source_weights", False)), state.get("unseen_weights_from", "hidden-source"), state.get("held_out_rows", 200),
         )
         ensemble.weights, ensemble.intercept = _checked_weights([state["weights"], state["intercept"]], None, f"{where}: weights")
         names = state.get("member_names", list(ensemble.weights))  # folders saved before it: the weights' members
