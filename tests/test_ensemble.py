@@ -227,17 +227,19 @@ def test_a_source_never_seen_is_priced_by_the_members_that_travel():
     assert ensemble.validation_scores["ensemble (source hidden)"] < ensemble.validation_scores["leans (source hidden)"]
 
 
-def test_unseen_source_weights_survive_save_and_load(tmp_path, members):
+@pytest.mark.parametrize("weights_from", ["hidden-source", "held-out-sources"])
+def test_unseen_source_weights_survive_save_and_load(tmp_path, members, weights_from):
     from pricer_core.storage.persistence import load_predictor, save_predictor
 
     splits = load_bundle()
-    ensemble = Ensemble(members=["by-category", "by-length"], unseen_source_weights=True).fit(splits.train, splits.validation)
-    assert ensemble.unseen_weights is not None
+    ensemble = Ensemble(members=["by-category", "by-length"], unseen_source_weights=True, unseen_weights_from=weights_from).fit(splits.train, splits.validation)
+    assert ensemble.unseen_weights is not None and bool(ensemble.held_out_scores) == (weights_from == "held-out-sources")
     save_predictor(ensemble, tmp_path / "model")
     loaded = load_predictor(tmp_path / "model")
     items = [item.model_copy(update={"source": "new"}) for item in splits.test[:20]]
     assert loaded.predict(items) == pytest.approx(ensemble.predict(items))
     assert loaded.unseen_weights[0] == pytest.approx(ensemble.unseen_weights[0])
+    assert loaded.config() == ensemble.config()
 
 
 def test_without_the_option_a_new_source_gets_the_global_weights():
