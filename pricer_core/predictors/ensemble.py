@@ -14,6 +14,9 @@ from the members: members that lean on a source's own weights lose their edge th
 blend learns to trust the ones that travel.
 Weights fitted on seen-source rows would trust exactly the members that fail on a new source.
 These weights sum to one with no intercept, so a new source's price level comes from the members.
+`unseen_weights_from="held-out-sources"` fits them instead on members refitted without each training
+source in turn (stacking under leave-one-source-out): honest, one fit per source per member, and
+measured no better on leave-one-source-out (README), so off by default.
 """
 
 from __future__ import annotations
