@@ -16,13 +16,12 @@ from typing import Any
 from pricer_core.bench.fit_cache import fit_or_load
 from pricer_core.bench.results import LosoPredictor, LosoResults, PairedDifference, SourceScore
 from pricer_core.contract.predictor import Predictor
-from pricer_core.data.splits import Splits, source_folds
+from pricer_core.data.splits import MIN_SOURCE_ROWS, Splits, source_folds
 from pricer_core.errors import one_line
 from pricer_core.evaluation.evaluator import evaluate
 from pricer_core.evaluation.metrics import paired_difference
 from pricer_core.plugins.registry import PluginSet
 
-MIN_SOURCE_ROWS = 100
 
 
 def folds(splits: Splits, sample_size: int, min_rows: int = MIN_SOURCE_ROWS) -> list[tuple[str, Splits]]:

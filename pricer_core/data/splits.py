@@ -13,6 +13,7 @@ from pricer_core.data.readers import DataError, read_items
 
 SPLIT_NAMES = ("train", "validation", "test")
 BUNDLE_NAME = "pricer-bundle-v1"
+MIN_SOURCE_ROWS = 100  # a source with fewer labelled rows is too small to be held out and scored
 
 
 @dataclass
@@ -28,7 +29,7 @@ class Splits:
         return {split: len(getattr(self, split)) for split in SPLIT_NAMES}
 
 
-def source_folds(splits: Splits, sample_size: int, min_rows: int = 100) -> list[tuple[str, Splits]]:
+def source_folds(splits: Splits, sample_size: int, min_rows: int = MIN_SOURCE_ROWS) -> list[tuple[str, Splits]]:
     """(held-out source, splits without it and with its first `sample_size` labelled rows as the test).
 
     Every source of train + validation with at least `min_rows` labelled rows, in name order. The

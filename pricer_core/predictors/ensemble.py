@@ -338,9 +338,9 @@ class Ensemble(Predictor):
             self.unseen_source_note = f"hidden-source weights (held-out-source refit failed: {one_line(error, 160)})"
             self.held_out_scores = {}
             return None
-        matrix = _log_matrix([columns[name] for name in names])
-        weights = _fit_convex_weights(matrix, np.log1p(np.asarray(prices)), names, row_weights)
-        blend, truth = np.expm1(matrix @ [weights[0][name] for name in names]), np.asarray(prices)
+        matrix, truth = _log_matrix([columns[name] for name in names]), np.asarray(prices)
+        weights = _fit_convex_weights(matrix, np.log1p(truth), names, row_weights)
+        blend = np.expm1(matrix @ [weights[0][name] for name in names])
         for source, rows in spans.items():
             self.held_out_scores[source]["ensemble"] = _mae(list(blend[rows]), truth[rows])
         for name in [*names, "ensemble"]:
