@@ -28,12 +28,15 @@ from .features import (
     source_augmented,
     to_target,
 )
+from .cross_fitting import cross_fit
 from .saved_estimators import RANDOM_FOREST_TYPES, load_estimator, save_estimator
 
 CONFIG_FILE = "config.json"
 POSITIVE_SETTINGS = frozenset({"n_features", "n_estimators", "svd_components", "max_iter", "folds", "max_depth", "max_leaf_nodes", "min_samples_leaf", "n_jobs"})
 SHARE_SETTINGS = frozenset({"source_dropout"})  # a share of rows: 0 ≤ value < 1 (1 would hide every source)
 FOREST_FILE = "forest.skops"
+TEXT_RIDGE_DIR = "text-ridge"  # the trees' shared-word ridge, a bow-linear folder of its own
+TEXT_RIDGE_FOLDS = 5
 
 
 class ClassicPredictor(Predictor):
@@ -230,12 +233,23 @@ class BagOfWordsLinear(ClassicPredictor):
 
 
 class _DenseTreeFeatures:
-    """Trees want dense columns: SVD of hashed TF-IDF, metadata codes (default), or the seed's word counts."""
+    """Trees want dense columns: SVD of hashed TF-IDF, metadata codes (default), or the seed's word counts.
+
+    With `text_ridge`, one more column: the log price of a bag-of-words ridge whose word weights
+    are shared by every source (bow-linear with `by_source=False`), cross-fitted on the training
+    rows. 200 SVD topics keep little of what the words say; the ridge reads every word, and with no
+    per-source word copies it prices a catalogue nobody saw from its words (leave-one-source-out,
+    README).
+    """
 
     def __init__(self, preset: str, params: dict[str, Any], seed: int):
         self.preset, self.params, self.seed = preset, params, seed
+        self.ridge: BagOfWordsLinear | None = None
 
-    def fit_transform(self, items: list[Item]) -> np.ndarray:
+    def _text_ridge(self) -> BagOfWordsLinear:
+        return BagOfWordsLinear(seed=self.seed, by_source=False)
+
+    def fit_transform(self, items: list[Item], prices: np.ndarray) -> np.ndarray:
         from sklearn.decomposition import TruncatedSVD
 
         texts = [item_text(item) for item in items]
@@ -248,7 +262,10 @@ class _DenseTreeFeatures:
         svd = TruncatedSVD(self.params["svd_components"], algorithm="randomized", n_iter=4, random_state=self.seed)
         svd.fit(text)
         self.components = svd.components_.astype(np.float32)
-        return self._hide_sources(self._assemble(items, text))
+        ridge_prices = None
+        if self.params.get("text_ridge", False):
+            ridge_prices, self.ridge = cross_fit(self._text_ridge, items, TEXT_RIDGE_FOLDS, self.seed)
+        return self._hide_sources(self._assemble(items, text, ridge_prices))
 
     def _hide_sources(self, matrix: np.ndarray) -> np.ndarray:
         """Source dropout: a fixed share of training rows get the unknown-source code (-1).
@@ -263,14 +280,18 @@ class _DenseTreeFeatures:
             matrix[hidden, self.components.shape[0] + MetaFeatures.SOURCE_COLUMN] = -1
         return matrix
 
-    def _assemble(self, items: list[Item], text: sparse.csr_matrix) -> np.ndarray:
-        return np.hstack([np.asarray(text @ self.components.T), self.meta.dense(items)])
+    def _assemble(self, items: list[Item], text: sparse.csr_matrix, ridge_prices: np.ndarray | None) -> np.ndarray:
+        columns = [np.asarray(text @ self.components.T), self.meta.dense(items)]
+        if ridge_prices is not None:  # last, so the source column keeps its place
+            columns.append(np.log1p(np.maximum(ridge_prices, 0))[:, None].astype(np.float32))
+        return np.hstack(columns)
 
     def transform(self, items: list[Item]) -> np.ndarray:
         texts = [item_text(item) for item in items]
         if self.preset == "seed":
             return self.words.transform(texts).toarray()
-        return self._assemble(items, self.tfidf.transform(texts))
+        ridge_prices = np.asarray(self.ridge.predict(items), dtype=float) if self.ridge is not None else None
+        return self._assemble(items, self.tfidf.transform(texts), ridge_prices)
 
     def save(self, directory: Path) -> None:
         if self.preset == "seed":
@@ -278,6 +299,8 @@ class _DenseTreeFeatures:
             return
         np.savez_compressed(directory / "features.npz", idf=self.tfidf.idf, components=self.components)
         (directory / "features.json").write_text(json.dumps({"meta": self.meta.state()}))
+        if self.ridge is not None:
+            self.ridge.save(directory / TEXT_RIDGE_DIR)
 
     def load(self, directory: Path) -> None:
         state = json.loads((directory / "features.json").read_text())
@@ -289,14 +312,16 @@ class _DenseTreeFeatures:
         self.tfidf = HashedTfidf(TextSettings(n_features=2**18, ngram_max=2))
         self.tfidf.idf, self.components = arrays["idf"], arrays["components"]
         self.meta = MetaFeatures.from_state(state["meta"])
+        if self.params.get("text_ridge", False):
+            self.ridge = BagOfWordsLinear.load(directory / TEXT_RIDGE_DIR)
 
 
 class XGBoostPredictor(ClassicPredictor):
-    """Gradient-boosted trees on SVD text topics plus source/category/weight; log target, price-weighted rows."""
+    """Gradient-boosted trees on SVD text topics, source/category/weight and a cross-fitted text ridge's price; log target."""
 
     name = "xgboost"
     PRESETS = {
-        "default": {"n_estimators": 600, "learning_rate": 0.05, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.5, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2, "source_dropout": 0.0, "objective": "reg:squarederror"},
+        "default": {"n_estimators": 600, "learning_rate": 0.05, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.5, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2, "source_dropout": 0.0, "objective": "reg:squarederror", "text_ridge": True},
         "seed": {"n_estimators": 1000, "learning_rate": 0.1, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
     }
 
@@ -304,7 +329,7 @@ class XGBoostPredictor(ClassicPredictor):
         import xgboost
 
         self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
-        matrix = self._features.fit_transform(train)
+        matrix = self._features.fit_transform(train, prices)
         model = xgboost.XGBRegressor(
             n_estimators=self.params["n_estimators"],
             learning_rate=self.params["learning_rate"],
@@ -350,7 +375,7 @@ class RandomForestPredictor(ClassicPredictor):
         from sklearn.ensemble import RandomForestRegressor
 
         self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
-        matrix = self._features.fit_transform(train)
+        matrix = self._features.fit_transform(train, prices)
         self._model = RandomForestRegressor(
             n_estimators=self.params["n_estimators"],
             max_features=self.params["max_features"],

@@ -5,8 +5,8 @@ expensive items are under-priced by hundreds of dollars, and its price is linear
 weight and blind to how category and source change it. A second stage of gradient-boosted trees
 reads the ridge's out-of-fold price next to source, category and weight, and learns where to
 stretch or shrink it. Its loss is the absolute error in dollars, the leaderboard's own metric.
-Out-of-fold: the trees must see the ridge's errors on rows it did not learn from, or they would
-learn to trust it blindly.
+Out-of-fold (`cross_fitting`): the trees must see the ridge's errors on rows it did not learn
+from, or they would learn to trust it blindly.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import numpy as np
 
 from pricer_core.item import Item
 
+from .cross_fitting import cross_fit
 from .features import MetaFeatures
 from .predictors import BagOfWordsLinear, ClassicPredictor
 from .saved_estimators import HIST_GRADIENT_BOOSTING_TYPES, load_estimator, save_estimator
@@ -53,14 +54,7 @@ class StackedBagOfWords(ClassicPredictor):
             raise ValueError(f"{self.name}: folds must be at least 2, got {folds}")
         if len(train) < 2 * folds:
             raise ValueError(f"{self.name}: needs at least {2 * folds} training items for {folds} folds, got {len(train)}")
-        fold_of = np.random.default_rng(self.seed).permutation(len(train)) % folds
-        out_of_fold = np.zeros(len(train))
-        for fold in range(folds):
-            held_out = np.nonzero(fold_of == fold)[0]
-            learn = [train[index] for index in np.nonzero(fold_of != fold)[0]]
-            ridge = self._level_one().fit(learn, [])
-            out_of_fold[held_out] = ridge.predict([train[index] for index in held_out])
-        self._ridge = self._level_one().fit(train, [])
+        out_of_fold, self._ridge = cross_fit(self._level_one, train, folds, self.seed)
         self._meta = MetaFeatures().fit(train)
         self._categories = self._frequent_categories(train)
         self._trees = self._new_trees().fit(self._design(train, out_of_fold), prices)

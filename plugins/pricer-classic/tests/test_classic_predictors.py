@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
@@ -145,7 +146,7 @@ def test_source_dropout_gives_an_unknown_source_its_own_path(cls):
     train = [Item(id=f"{source}{i}", title=f"thing {i}", full=f"a thing number {i} for sale", price=price, source=source)
              for i in range(150) for source, price in [("a", 5.0), ("b", 500.0)]]
     item = Item(id="new", title="thing 7", full="a thing number 7 for sale", source="never-seen")
-    settings = {"n_estimators": 30, "svd_components": 4}
+    settings = {"n_estimators": 30, "svd_components": 4, **({"text_ridge": False} if cls is XGBoostPredictor else {})}
     plain = cls(**settings).fit(train, []).predict([item])[0]
     dropout = cls(**settings, source_dropout=0.3).fit(train, []).predict([item])[0]
     assert plain < 20  # the old behaviour: the unknown source falls on the cheap source's side
@@ -157,7 +158,8 @@ def test_source_dropout_hides_the_chosen_share_of_training_rows_only():
     predictor = XGBoostPredictor(n_estimators=5, svd_components=4, source_dropout=0.25).fit(train, [])
     features = predictor._features
     column = features.components.shape[0] + 5
-    assert 0.18 < (features.fit_transform(train)[:, column] == -1).mean() < 0.32
+    prices = np.array([item.price for item in train])
+    assert 0.18 < (features.fit_transform(train, prices)[:, column] == -1).mean() < 0.32
     assert (features.transform(train)[:, column] >= 0).all()  # at predict time every known source keeps its code
 
 
@@ -165,3 +167,31 @@ def test_source_dropout_hides_the_chosen_share_of_training_rows_only():
 def test_a_source_dropout_outside_its_range_is_one_clear_error(share):
     with pytest.raises(ValueError, match="source_dropout is a share of rows"):
         XGBoostPredictor(source_dropout=share)
+
+
+def test_xgboost_reads_a_shared_word_ridge_priced_out_of_fold():
+    """The last column: the log price of bow-linear without per-source word copies; out-of-fold when fitting."""
+    from pricer_classic.cross_fitting import cross_fit
+    from pricer_classic.predictors import TEXT_RIDGE_FOLDS
+
+    train, _, test = tiny_data()
+    prices = np.array([item.price for item in train])
+    predictor = XGBoostPredictor(n_estimators=5, svd_components=4).fit(train, [])
+    features = predictor._features
+    ridge = lambda: BagOfWordsLinear(seed=predictor.seed, by_source=False)  # noqa: E731
+    out_of_fold, full = cross_fit(ridge, train, TEXT_RIDGE_FOLDS, predictor.seed)
+    assert features.fit_transform(train, prices)[:, -1] == pytest.approx(np.log1p(out_of_fold), rel=1e-5)
+    new_source = [item.model_copy(update={"source": "never-seen"}) for item in test]
+    assert features.transform(new_source)[:, -1] == pytest.approx(np.log1p(full.predict(new_source)), rel=1e-5)
+    plain = XGBoostPredictor(n_estimators=5, svd_components=4, text_ridge=False).fit(train, [])
+    assert plain._features.transform(test).shape[1] == features.transform(test).shape[1] - 1
+
+
+def test_a_model_folder_missing_its_text_ridge_is_refused_with_one_line(tmp_path):
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
+
+    train, validation, _ = tiny_data()
+    save_predictor(XGBoostPredictor(n_estimators=5, svd_components=4).fit(train, validation), tmp_path / "m")
+    (tmp_path / "m" / "model" / "text-ridge" / "linear.npz").unlink()
+    with pytest.raises(ModelFolderError, match="cannot load xgboost"):
+        load_predictor(tmp_path / "m")
