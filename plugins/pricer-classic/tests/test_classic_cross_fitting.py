@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from pricer_classic.cross_fitting import cross_fit
