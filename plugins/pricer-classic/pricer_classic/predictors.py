@@ -18,6 +18,7 @@ from scipy import sparse
 from pricer_core.item import Item
 from pricer_core.contract.predictor import Predictor, check_setting_type, require_training_items
 
+from .cross_fitting import cross_fit
 from .features import (
     HashedTfidf,
     MetaFeatures,
@@ -28,7 +29,6 @@ from .features import (
     source_augmented,
     to_target,
 )
-from .cross_fitting import cross_fit
 from .saved_estimators import RANDOM_FOREST_TYPES, load_estimator, save_estimator
 
 CONFIG_FILE = "config.json"
@@ -249,7 +249,7 @@ class _DenseTreeFeatures:
     def _text_ridge(self) -> BagOfWordsLinear:
         return BagOfWordsLinear(seed=self.seed, by_source=False)
 
-    def fit_transform(self, items: list[Item], prices: np.ndarray) -> np.ndarray:
+    def fit_transform(self, items: list[Item]) -> np.ndarray:
         from sklearn.decomposition import TruncatedSVD
 
         texts = [item_text(item) for item in items]
@@ -329,7 +329,7 @@ class XGBoostPredictor(ClassicPredictor):
         import xgboost
 
         self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
-        matrix = self._features.fit_transform(train, prices)
+        matrix = self._features.fit_transform(train)
         model = xgboost.XGBRegressor(
             n_estimators=self.params["n_estimators"],
             learning_rate=self.params["learning_rate"],
@@ -375,7 +375,7 @@ class RandomForestPredictor(ClassicPredictor):
         from sklearn.ensemble import RandomForestRegressor
 
         self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
-        matrix = self._features.fit_transform(train, prices)
+        matrix = self._features.fit_transform(train)
         self._model = RandomForestRegressor(
             n_estimators=self.params["n_estimators"],
             max_features=self.params["max_features"],

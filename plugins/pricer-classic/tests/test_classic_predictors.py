@@ -158,8 +158,7 @@ def test_source_dropout_hides_the_chosen_share_of_training_rows_only():
     predictor = XGBoostPredictor(n_estimators=5, svd_components=4, source_dropout=0.25).fit(train, [])
     features = predictor._features
     column = features.components.shape[0] + 5
-    prices = np.array([item.price for item in train])
-    assert 0.18 < (features.fit_transform(train, prices)[:, column] == -1).mean() < 0.32
+    assert 0.18 < (features.fit_transform(train)[:, column] == -1).mean() < 0.32
     assert (features.transform(train)[:, column] >= 0).all()  # at predict time every known source keeps its code
 
 
@@ -171,16 +170,17 @@ def test_a_source_dropout_outside_its_range_is_one_clear_error(share):
 
 def test_xgboost_reads_a_shared_word_ridge_priced_out_of_fold():
     """The last column: the log price of bow-linear without per-source word copies; out-of-fold when fitting."""
+    from functools import partial
+
     from pricer_classic.cross_fitting import cross_fit
     from pricer_classic.predictors import TEXT_RIDGE_FOLDS
 
     train, _, test = tiny_data()
-    prices = np.array([item.price for item in train])
     predictor = XGBoostPredictor(n_estimators=5, svd_components=4).fit(train, [])
     features = predictor._features
-    ridge = lambda: BagOfWordsLinear(seed=predictor.seed, by_source=False)  # noqa: E731
+    ridge = partial(BagOfWordsLinear, seed=predictor.seed, by_source=False)
     out_of_fold, full = cross_fit(ridge, train, TEXT_RIDGE_FOLDS, predictor.seed)
-    assert features.fit_transform(train, prices)[:, -1] == pytest.approx(np.log1p(out_of_fold), rel=1e-5)
+    assert features.fit_transform(train)[:, -1] == pytest.approx(np.log1p(out_of_fold), rel=1e-5)
     new_source = [item.model_copy(update={"source": "never-seen"}) for item in test]
     assert features.transform(new_source)[:, -1] == pytest.approx(np.log1p(full.predict(new_source)), rel=1e-5)
     plain = XGBoostPredictor(n_estimators=5, svd_components=4, text_ridge=False).fit(train, [])
