@@ -23,7 +23,6 @@ from pricer_core.evaluation.metrics import paired_difference
 from pricer_core.plugins.registry import PluginSet
 
 
-
 def folds(splits: Splits, sample_size: int, min_rows: int = MIN_SOURCE_ROWS) -> list[tuple[str, Splits]]:
     """(held-out source, splits without it and with its first rows as the test) for every big-enough source."""
     return source_folds(splits, sample_size, min_rows)
