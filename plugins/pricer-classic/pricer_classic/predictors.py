@@ -9,6 +9,7 @@ row's source, and a compressed target (log or square root) because prices span t
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -20,6 +21,7 @@ from pricer_core.contract.predictor import Predictor, check_setting_type, requir
 
 from .cross_fitting import cross_fit
 from .features import (
+    CountsMemo,
     HashedTfidf,
     MetaFeatures,
     TextSettings,
@@ -187,10 +189,19 @@ class BagOfWordsLinear(ClassicPredictor):
         "seed": {"alpha": 0.0, "target": "raw", "n_features": 1000, "ngram_max": 1, "by_source": False, "price_power": 0.0},
     }
 
+    _counts_memo: CountsMemo | None = None
+
+    def share_counts(self, memo: CountsMemo | None) -> BagOfWordsLinear:
+        """Look texts up in `memo` before hashing them (cross-fitting hashes each text once); None stops it."""
+        self._counts_memo = memo
+        if isinstance(getattr(self, "_text", None), HashedTfidf):
+            self._text.memo = memo
+        return self
+
     def _text_features(self):
         if self.preset == "seed":
             return WordCounts(self.params["n_features"])
-        return HashedTfidf(TextSettings(n_features=self.params["n_features"], ngram_max=self.params["ngram_max"]))
+        return HashedTfidf(TextSettings(n_features=self.params["n_features"], ngram_max=self.params["ngram_max"]), self._counts_memo)
 
     def _matrix(self, items: list[Item], text: sparse.csr_matrix) -> sparse.csr_matrix:
         if self.preset == "seed":
@@ -246,8 +257,8 @@ class _DenseTreeFeatures:
         self.preset, self.params, self.seed = preset, params, seed
         self.ridge: BagOfWordsLinear | None = None
 
-    def _text_ridge(self) -> BagOfWordsLinear:
-        return BagOfWordsLinear(seed=self.seed, by_source=False)
+    def _text_ridge(self, memo: CountsMemo) -> BagOfWordsLinear:
+        return BagOfWordsLinear(seed=self.seed, by_source=False).share_counts(memo)
 
     def fit_transform(self, items: list[Item]) -> np.ndarray:
         from sklearn.decomposition import TruncatedSVD
@@ -257,14 +268,17 @@ class _DenseTreeFeatures:
             self.words = WordCounts(self.params["n_features"])
             return self.words.fit_transform(texts).toarray()
         self.meta = MetaFeatures().fit(items)
-        self.tfidf = HashedTfidf(TextSettings(n_features=2**18, ngram_max=2))
+        memo = CountsMemo()  # the topics and every fold's ridge hash the same texts the same way
+        self.tfidf = HashedTfidf(TextSettings(n_features=2**18, ngram_max=2), memo)
         text = self.tfidf.fit_transform(texts)
+        self.tfidf.memo = None
         svd = TruncatedSVD(self.params["svd_components"], algorithm="randomized", n_iter=4, random_state=self.seed)
         svd.fit(text)
         self.components = svd.components_.astype(np.float32)
         ridge_prices = None
         if self.params.get("text_ridge", False):
-            ridge_prices, self.ridge = cross_fit(self._text_ridge, items, TEXT_RIDGE_FOLDS, self.seed)
+            ridge_prices, self.ridge = cross_fit(partial(self._text_ridge, memo), items, TEXT_RIDGE_FOLDS, self.seed)
+            self.ridge.share_counts(None)
         return self._hide_sources(self._assemble(items, text, ridge_prices))
 
     def _hide_sources(self, matrix: np.ndarray) -> np.ndarray:

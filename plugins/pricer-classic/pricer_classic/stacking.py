@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ import numpy as np
 from pricer_core.item import Item
 
 from .cross_fitting import cross_fit
-from .features import MetaFeatures
+from .features import CountsMemo, MetaFeatures
 from .predictors import BagOfWordsLinear, ClassicPredictor
 from .saved_estimators import HIST_GRADIENT_BOOSTING_TYPES, load_estimator, save_estimator
 
@@ -45,8 +46,8 @@ class StackedBagOfWords(ClassicPredictor):
         },
     }
 
-    def _level_one(self) -> BagOfWordsLinear:
-        return BagOfWordsLinear(seed=self.seed, n_features=self.params["n_features"])
+    def _level_one(self, memo: CountsMemo) -> BagOfWordsLinear:
+        return BagOfWordsLinear(seed=self.seed, n_features=self.params["n_features"]).share_counts(memo)
 
     def _fit(self, train: list[Item], prices: np.ndarray) -> None:
         folds = int(self.params["folds"])
@@ -54,7 +55,8 @@ class StackedBagOfWords(ClassicPredictor):
             raise ValueError(f"{self.name}: folds must be at least 2, got {folds}")
         if len(train) < 2 * folds:
             raise ValueError(f"{self.name}: needs at least {2 * folds} training items for {folds} folds, got {len(train)}")
-        out_of_fold, self._ridge = cross_fit(self._level_one, train, folds, self.seed)
+        out_of_fold, self._ridge = cross_fit(partial(self._level_one, CountsMemo()), train, folds, self.seed)
+        self._ridge.share_counts(None)  # every fold's ridge hashed each text once; predictions hash their own
         self._meta = MetaFeatures().fit(train)
         self._categories = self._frequent_categories(train)
         self._trees = self._new_trees().fit(self._design(train, out_of_fold), prices)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from pricer_classic.features import HashedTfidf, MetaFeatures, TextSettings, from_target, item_text, source_augmented, to_target
+from pricer_classic.features import CountsMemo, HashedTfidf, MetaFeatures, TextSettings, from_target, item_text, source_augmented, to_target
 from pricer_core.item import Item
 
 
@@ -27,6 +27,18 @@ def test_hashed_tfidf_rows_are_unit_length_and_transform_matches_fit():
     fitted = tfidf.fit_transform(texts)
     assert np.allclose(sparse.linalg.norm(fitted, axis=1), 1.0)
     assert np.allclose(fitted.toarray(), tfidf.transform(texts).toarray())
+
+
+def test_counts_memo_serves_the_rows_hashing_would_compute_and_nothing_else():
+    texts = [item_text(item) for item in items()]
+    settings, other = TextSettings(n_features=2**10), TextSettings(n_features=2**10, ngram_max=1)
+    memo = CountsMemo()
+    plain, shared = HashedTfidf(settings), HashedTfidf(settings, memo)
+    assert (shared.fit_transform(texts) != plain.fit_transform(texts)).nnz == 0
+    reordered = [texts[2], "a text never seen", texts[0], texts[2]]
+    assert (shared.transform(reordered) != plain.transform(reordered)).nnz == 0  # unseen text hashed, repeats kept
+    unigrams = HashedTfidf(other, memo)  # other settings: rows of its own, never the bigram rows
+    assert (unigrams.fit_transform(texts) != HashedTfidf(other).fit_transform(texts)).nnz == 0
 
 
 def test_meta_features_one_hot_and_unknown_source():
