@@ -42,9 +42,10 @@ class CountsMemo:
     """Hashed counts of texts already seen, for the length of one fit.
 
     Cross-fitting fits a ridge on each fold and once on all rows, and each would hash the same
-    texts again (a third of xgboost's fit). Hashing is pure, one row per text, so a row looked up
-    here is the row that would have been computed: every number stays the same. Keyed by the exact
-    text and the hashing settings, so no row is served for other data; the fit that made it drops it.
+    texts again. Hashing is pure, one row per text, so a row looked up here is the row that would
+    have been computed: every number stays the same. Keyed by the exact text and the settings, so
+    no row is served for other data; `compute` must depend on the settings alone. Callers detach it
+    (`memo=None`, `share_counts(None)`) before the model serves predictions. One fit, one thread.
     """
 
     def __init__(self) -> None:
@@ -54,11 +55,10 @@ class CountsMemo:
         row_of, matrix = self._tables.get(astuple(settings), ({}, None))
         missing = [text for text in dict.fromkeys(texts) if text not in row_of]
         if missing:
-            first_new_row = len(row_of)
             new_rows = compute(missing)
-            row_of.update({text: first_new_row + offset for offset, text in enumerate(missing)})
             matrix = new_rows if matrix is None else sparse.vstack([matrix, new_rows], format="csr")
-            self._tables[astuple(settings)] = (row_of, matrix)
+            row_of = {**row_of, **{text: len(row_of) + offset for offset, text in enumerate(missing)}}
+            self._tables[astuple(settings)] = (row_of, matrix)  # both at once: never rows without their index
         return matrix[[row_of[text] for text in texts]]
 
 

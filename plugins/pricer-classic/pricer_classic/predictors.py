@@ -257,7 +257,7 @@ class _DenseTreeFeatures:
         self.preset, self.params, self.seed = preset, params, seed
         self.ridge: BagOfWordsLinear | None = None
 
-    def _text_ridge(self, memo: CountsMemo) -> BagOfWordsLinear:
+    def _text_ridge(self, memo: CountsMemo | None) -> BagOfWordsLinear:
         return BagOfWordsLinear(seed=self.seed, by_source=False).share_counts(memo)
 
     def fit_transform(self, items: list[Item]) -> np.ndarray:
@@ -268,7 +268,7 @@ class _DenseTreeFeatures:
             self.words = WordCounts(self.params["n_features"])
             return self.words.fit_transform(texts).toarray()
         self.meta = MetaFeatures().fit(items)
-        memo = CountsMemo()  # the topics and every fold's ridge hash the same texts the same way
+        memo = CountsMemo() if self.params.get("text_ridge", False) else None  # the topics and every fold's ridge hash the same texts
         self.tfidf = HashedTfidf(TextSettings(n_features=2**18, ngram_max=2), memo)
         text = self.tfidf.fit_transform(texts)
         self.tfidf.memo = None

@@ -195,3 +195,15 @@ def test_a_model_folder_missing_its_text_ridge_is_refused_with_one_line(tmp_path
     (tmp_path / "m" / "model" / "text-ridge" / "linear.npz").unlink()
     with pytest.raises(ModelFolderError, match="cannot load xgboost"):
         load_predictor(tmp_path / "m")
+
+
+def test_no_fitted_model_keeps_the_fit_time_counts_memo():
+    """The memo is for one fit: a fitted model hashes new texts itself and stores none of them."""
+    train, validation, test = tiny_data()
+    trees = XGBoostPredictor(n_estimators=5, svd_components=4).fit(train, validation)
+    stack = StackedBagOfWords(n_features=2**10, folds=2, max_iter=5).fit(train, validation)
+    for text_features in (trees._features.tfidf, trees._features.ridge._text, stack._ridge._text):
+        assert text_features.memo is None
+    assert trees._features.ridge._counts_memo is None and stack._ridge._counts_memo is None
+    before = trees.predict(test)
+    assert trees.predict(test) == before
