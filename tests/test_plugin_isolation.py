@@ -163,7 +163,15 @@ def test_strict_mode_turns_an_exit_at_import_into_a_plugin_error(install, monkey
     assert result.stdout == ""
 
 
-def test_the_users_ctrl_c_during_a_plugin_import_still_stops_the_command(install):
+@pytest.fixture
+def ctrl_c_raises():
+    """Python's own Ctrl-C handler, as in a terminal: a runner started in the background inherits SIGINT ignored."""
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, inherited)
+
+
+def test_the_users_ctrl_c_during_a_plugin_import_still_stops_the_command(install, ctrl_c_raises):
     install("hangs", "import os, signal, time\nos.kill(os.getpid(), signal.SIGINT)\ntime.sleep(10)\n")
     handler = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
