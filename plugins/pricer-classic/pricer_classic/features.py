@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import asdict, astuple, dataclass
 from pathlib import Path
@@ -45,13 +46,19 @@ class CountsMemo:
     texts again. Hashing is pure, one row per text, so a row looked up here is the row that would
     have been computed: every number stays the same. Keyed by the exact text and the settings, so
     no row is served for other data; `compute` must depend on the settings alone. Callers detach it
-    (`memo=None`, `share_counts(None)`) before the model serves predictions. One fit, one thread.
+    (`memo=None`, `share_counts(None)`) before the model serves predictions. One fit; its fold threads
+    (cross-fitting) take turns, so a text is hashed once.
     """
 
     def __init__(self) -> None:
         self._tables: dict[tuple, tuple[dict[str, int], sparse.csr_matrix | None]] = {}
+        self._lock = threading.Lock()
 
     def counts(self, settings: TextSettings, texts: list[str], compute: Callable[[list[str]], sparse.csr_matrix]) -> sparse.csr_matrix:
+        with self._lock:
+            return self._counts(settings, texts, compute)
+
+    def _counts(self, settings: TextSettings, texts: list[str], compute: Callable[[list[str]], sparse.csr_matrix]) -> sparse.csr_matrix:
         row_of, matrix = self._tables.get(astuple(settings), ({}, None))
         missing = [text for text in dict.fromkeys(texts) if text not in row_of]
         if missing:

@@ -277,7 +277,7 @@ class _DenseTreeFeatures:
         self.components = svd.components_.astype(np.float32)
         ridge_prices = None
         if self.params.get("text_ridge", False):
-            ridge_prices, self.ridge = cross_fit(partial(self._text_ridge, memo), items, TEXT_RIDGE_FOLDS, self.seed)
+            ridge_prices, self.ridge = cross_fit(partial(self._text_ridge, memo), items, TEXT_RIDGE_FOLDS, self.seed, workers=self.params.get("n_jobs", 1))
             self.ridge.share_counts(None)
         return self._hide_sources(self._assemble(items, text, ridge_prices))
 

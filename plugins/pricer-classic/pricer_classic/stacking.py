@@ -43,6 +43,7 @@ class StackedBagOfWords(ClassicPredictor):
             "learning_rate": 0.05,
             "max_leaf_nodes": 15,
             "min_samples_leaf": 20,
+            "n_jobs": 2,
         },
     }
 
@@ -55,7 +56,7 @@ class StackedBagOfWords(ClassicPredictor):
             raise ValueError(f"{self.name}: folds must be at least 2, got {folds}")
         if len(train) < 2 * folds:
             raise ValueError(f"{self.name}: needs at least {2 * folds} training items for {folds} folds, got {len(train)}")
-        out_of_fold, self._ridge = cross_fit(partial(self._level_one, CountsMemo()), train, folds, self.seed)
+        out_of_fold, self._ridge = cross_fit(partial(self._level_one, CountsMemo()), train, folds, self.seed, workers=self.params.get("n_jobs", 1))
         self._ridge.share_counts(None)  # every fold's ridge hashed each text once; predictions hash their own
         self._meta = MetaFeatures().fit(train)
         self._categories = self._frequent_categories(train)

@@ -28,9 +28,10 @@ class Remembers(Predictor):
 ITEMS = [Item(id=str(i), title=f"thing {i}", full=f"thing {i}", price=1.0) for i in range(23)]
 
 
+@pytest.mark.parametrize("workers", [1, 3])
 @pytest.mark.parametrize("folds", [2, 5])
-def test_every_row_is_priced_by_a_model_that_never_saw_it_and_the_kept_model_saw_all(folds):
-    out_of_fold, kept = cross_fit(Remembers, ITEMS, folds, seed=0)
+def test_every_row_is_priced_by_a_model_that_never_saw_it_and_the_kept_model_saw_all(folds, workers):
+    out_of_fold, kept = cross_fit(Remembers, ITEMS, folds, seed=0, workers=workers)
     assert out_of_fold.tolist() == [0.0] * len(ITEMS)
     assert kept.predict(ITEMS) == [1.0] * len(ITEMS)
 
@@ -50,3 +51,31 @@ def test_folds_are_fixed_by_the_seed_and_their_held_out_rows_cover_every_row_onc
     held_out = [{item.id for item in ITEMS} - seen for seen in training_sets(1)]
     assert sorted(identifier for rows in held_out for identifier in rows) == sorted(item.id for item in ITEMS)
     assert sorted(len(rows) for rows in held_out) == [7, 8, 8]
+
+
+def test_fold_threads_sharing_one_counts_memo_price_every_row_as_one_thread_without_it():
+    """Threads and the shared hashing change only the time: every price is bit-for-bit the same."""
+    from functools import partial
+
+    from pricer_classic.features import CountsMemo
+    from pricer_classic.predictors import BagOfWordsLinear
+    from pricer_core.contract.testing import tiny_data
+
+    train, _, test = tiny_data()
+    alone, alone_kept = cross_fit(partial(BagOfWordsLinear, seed=0), train, 4, seed=0)
+    memo = CountsMemo()
+    threaded, threaded_kept = cross_fit(lambda: BagOfWordsLinear(seed=0).share_counts(memo), train, 4, seed=0, workers=4)
+    threaded_kept.share_counts(None)
+    assert threaded.tolist() == alone.tolist()
+    assert threaded_kept.predict(test) == alone_kept.predict(test)
+
+
+def test_a_fold_that_raises_stops_the_cross_fit_with_its_error():
+    class Breaks(Remembers):
+        def fit(self, train, validation):
+            if len(train) < len(ITEMS):
+                raise ValueError("fold refused")
+            return super().fit(train, validation)
+
+    with pytest.raises(ValueError, match="fold refused"):
+        cross_fit(Breaks, ITEMS, 3, seed=0, workers=2)
