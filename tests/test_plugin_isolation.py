@@ -168,7 +168,8 @@ def ctrl_c_raises():
     """Python's own Ctrl-C handler, as in a terminal: a runner started in the background inherits SIGINT ignored."""
     inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
-    signal.signal(signal.SIGINT, inherited)
+    if inherited is not None:  # None: set outside Python, nothing to restore
+        signal.signal(signal.SIGINT, inherited)
 
 
 def test_the_users_ctrl_c_during_a_plugin_import_still_stops_the_command(install, ctrl_c_raises):

@@ -8,7 +8,7 @@ instead by a copy fitted without its fold; the model kept for prediction is fitt
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 import numpy as np
 
@@ -21,21 +21,34 @@ def cross_fit(build: Callable[[], Predictor], train: list[Item], folds: int, see
 
     With `workers` > 1 the fits run in threads: the ridge's sparse solver spends its time in scipy
     code that releases the GIL. Each fit is the one it would be alone, so the prices do not change;
-    the models are built in fold order (the kept one last) before any fit starts.
+    the models are built in fold order (the kept one last) before any fit starts. The first error
+    (or Ctrl-C) is raised at once and the fits not yet started are cancelled.
     """
     fold_of = np.random.default_rng(seed).permutation(len(train)) % folds
-    models = [build() for _ in range(folds + 1)]
+    models: list[Predictor | None] = [build() for _ in range(folds + 1)]
 
     def fit_one(fold: int) -> tuple[np.ndarray, list[float]]:
         if fold == folds:
             models[fold].fit(train, [])
             return np.array([], dtype=int), []
+        model, models[fold] = models[fold], None  # a fold's model is dropped once it has priced its rows
         held_out = np.nonzero(fold_of == fold)[0]
         learn = [train[index] for index in np.nonzero(fold_of != fold)[0]]
-        return held_out, models[fold].fit(learn, []).predict([train[index] for index in held_out])
+        return held_out, model.fit(learn, []).predict([train[index] for index in held_out])
 
     out_of_fold = np.zeros(len(train))
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, folds + 1))) as pool:
-        for held_out, prices in pool.map(fit_one, range(folds + 1)):
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, folds + 1)))
+    try:
+        futures = [pool.submit(fit_one, fold) for fold in range(folds + 1)]
+        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
+        failed = next((future for future in futures if future in done and future.exception() is not None), None)
+        if failed is not None:
+            raise failed.exception()
+        for future in futures:
+            held_out, prices = future.result()
             out_of_fold[held_out] = prices
+    except BaseException:  # Ctrl-C, SIGTERM or a fold's error: stop now, not after the fits still queued
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return out_of_fold, models[folds]

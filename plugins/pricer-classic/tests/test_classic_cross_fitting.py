@@ -70,12 +70,79 @@ def test_fold_threads_sharing_one_counts_memo_price_every_row_as_one_thread_with
     assert threaded_kept.predict(test) == alone_kept.predict(test)
 
 
-def test_a_fold_that_raises_stops_the_cross_fit_with_its_error():
-    class Breaks(Remembers):
+def test_workers_fit_the_folds_at_the_same_time():
+    """Two folds meet at a barrier: with one worker they never would, and the barrier times out."""
+    import threading
+
+    meeting = threading.Barrier(2, timeout=10)
+
+    class Meets(Remembers):
         def fit(self, train, validation):
             if len(train) < len(ITEMS):
-                raise ValueError("fold refused")
+                meeting.wait()
             return super().fit(train, validation)
 
-    with pytest.raises(ValueError, match="fold refused"):
-        cross_fit(Breaks, ITEMS, 3, seed=0, workers=2)
+    out_of_fold, kept = cross_fit(Meets, ITEMS, 2, seed=0, workers=2)
+    assert out_of_fold.tolist() == [0.0] * len(ITEMS) and kept.predict(ITEMS) == [1.0] * len(ITEMS)
+
+
+@pytest.mark.parametrize("predictor", ["xgboost", "bow-stack"])
+def test_the_predictors_n_jobs_is_the_number_of_fold_threads(predictor, monkeypatch):
+    import pricer_classic.predictors as predictors
+    import pricer_classic.stacking as stacking
+    from pricer_core.contract.testing import tiny_data
+
+    seen = []
+
+    def recording(build, train, folds, seed, workers=1):
+        seen.append(workers)
+        return cross_fit(build, train, folds, seed, workers)
+
+    monkeypatch.setattr(predictors, "cross_fit", recording)
+    monkeypatch.setattr(stacking, "cross_fit", recording)
+    train, _, _ = tiny_data()
+    if predictor == "xgboost":
+        predictors.XGBoostPredictor(n_estimators=5, svd_components=4, n_jobs=3).fit(train, [])
+    else:
+        stacking.StackedBagOfWords(max_iter=5, n_jobs=3).fit(train, [])
+    assert seen == [3]
+
+
+@pytest.mark.parametrize("error", [ValueError, KeyboardInterrupt])
+def test_a_fold_that_raises_cancels_the_fits_not_yet_started(error):
+    started = []
+
+    class First(Remembers):
+        def fit(self, train, validation):
+            started.append(len(train))
+            raise error("stop")
+
+    with pytest.raises(error):
+        cross_fit(First, ITEMS, 5, seed=0, workers=1)
+    assert len(started) == 1
+
+
+def test_a_fold_that_raises_is_reported_while_another_fit_still_runs():
+    """The error reaches the caller before a slow fold finishes: the slow one is released only after."""
+    import threading
+
+    calls, released, waited = [], threading.Event(), []
+    lock = threading.Lock()
+
+    class OneSlowOneBroken(Remembers):
+        def fit(self, train, validation):
+            with lock:
+                calls.append(None)
+                first = len(calls) == 1
+            if first:
+                waited.append(released.wait(timeout=20))
+                return super().fit(train, validation)
+            raise ValueError("broken fold")
+
+    with pytest.raises(ValueError, match="broken fold"):
+        cross_fit(OneSlowOneBroken, ITEMS, 3, seed=0, workers=2)
+    released.set()
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.name.startswith("ThreadPoolExecutor"):
+            thread.join(timeout=20)
+    assert waited == [True]
