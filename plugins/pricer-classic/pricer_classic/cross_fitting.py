@@ -8,7 +8,7 @@ instead by a copy fitted without its fold; the model kept for prediction is fitt
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 import numpy as np
 
@@ -39,13 +39,8 @@ def cross_fit(build: Callable[[], Predictor], train: list[Item], folds: int, see
     out_of_fold = np.zeros(len(train))
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, folds + 1)))
     try:
-        futures = [pool.submit(fit_one, fold) for fold in range(folds + 1)]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        failed = next((future for future in futures if future in done and future.exception() is not None), None)
-        if failed is not None:
-            raise failed.exception()
-        for future in futures:
-            held_out, prices = future.result()
+        for future in as_completed([pool.submit(fit_one, fold) for fold in range(folds + 1)]):
+            held_out, prices = future.result()  # each fit writes its own rows, so the order is free
             out_of_fold[held_out] = prices
     except BaseException:  # Ctrl-C, SIGTERM or a fold's error: stop now, not after the fits still queued
         pool.shutdown(wait=False, cancel_futures=True)
