@@ -1,9 +1,12 @@
 """Classic predictors: the seed's presets beside our defaults, trained on the same bundled data.
 
     python benchmarks/bench_classic.py [--size 200]
+    python benchmarks/bench_classic.py --fold-threads [--repeats 2]
 
 Prints MAE with its bootstrap 95% interval on the bundled test[:size], fit seconds and predict
 items/s, and the paired bootstrap of (our best − seed XGBoost) on the same items.
+`--fold-threads` instead fits bow-stack with its cross-fitting in one thread and in two,
+alternately (this machine's speed drifts), and says whether the prices are the same.
 """
 
 from __future__ import annotations
@@ -30,12 +33,30 @@ CANDIDATES = [
 ]
 
 
+def fold_threads(repeats: int, sample: list) -> None:
+    """bow-stack's fit with n_jobs=1 and 2 in turn: the seconds, and whether every price is the same."""
+    reference = None
+    for _ in range(repeats):
+        for jobs in (1, 2):
+            started = time.perf_counter()
+            predictor = StackedBagOfWords(n_jobs=jobs).fit(load_bundle().train, [])
+            seconds = time.perf_counter() - started
+            prices = predictor.predict(sample)
+            reference = prices if reference is None else reference
+            print(f"bow-stack n_jobs={jobs}: fit {seconds:.1f} s, prices identical to the first fit: {prices == reference}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--fold-threads", action="store_true", help="time bow-stack's cross-fitting in one thread against two")
+    parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
     splits = load_bundle()
     sample = splits.test[: args.size]
+    if args.fold_threads:
+        fold_threads(args.repeats, sample)
+        return
     print(f"train {len(splits.train)} rows, test sample {len(sample)} items")
     print(f"{'predictor':<15} {'preset':<8} {'MAE $':>7} {'95% CI':>16} {'fit s':>7} {'predict items/s':>16}")
     errors = {}
