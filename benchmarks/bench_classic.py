@@ -33,13 +33,13 @@ CANDIDATES = [
 ]
 
 
-def fold_threads(repeats: int, sample: list) -> None:
+def fold_threads(repeats: int, train: list, sample: list) -> None:
     """bow-stack's fit with n_jobs=1 and 2 in turn: the seconds, and whether every price is the same."""
     reference = None
     for _ in range(repeats):
         for jobs in (1, 2):
             started = time.perf_counter()
-            predictor = StackedBagOfWords(n_jobs=jobs).fit(load_bundle().train, [])
+            predictor = StackedBagOfWords(n_jobs=jobs).fit(train, [])
             seconds = time.perf_counter() - started
             prices = predictor.predict(sample)
             reference = prices if reference is None else reference
@@ -55,7 +55,7 @@ def main() -> None:
     splits = load_bundle()
     sample = splits.test[: args.size]
     if args.fold_threads:
-        fold_threads(args.repeats, sample)
+        fold_threads(args.repeats, splits.train, sample)
         return
     print(f"train {len(splits.train)} rows, test sample {len(sample)} items")
     print(f"{'predictor':<15} {'preset':<8} {'MAE $':>7} {'95% CI':>16} {'fit s':>7} {'predict items/s':>16}")
