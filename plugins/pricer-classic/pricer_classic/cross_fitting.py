@@ -16,6 +16,11 @@ from pricer_core.contract.predictor import Predictor
 from pricer_core.item import Item
 
 
+def fold_assignment(rows: int, folds: int, seed: int) -> np.ndarray:
+    """Each row's fold, fixed by the seed: every cross-fitted column of one fit splits the rows alike."""
+    return np.random.default_rng(seed).permutation(rows) % folds
+
+
 def cross_fit(build: Callable[[], Predictor], train: list[Item], folds: int, seed: int, workers: int = 1) -> tuple[np.ndarray, Predictor]:
     """(out-of-fold price of every training row, the model fitted on all of them); folds fixed by seed.
 
@@ -24,7 +29,7 @@ def cross_fit(build: Callable[[], Predictor], train: list[Item], folds: int, see
     the models are built in fold order (the kept one last) before any fit starts. The first error
     (or Ctrl-C) is raised at once and the fits not yet started are cancelled.
     """
-    fold_of = np.random.default_rng(seed).permutation(len(train)) % folds
+    fold_of = fold_assignment(len(train), folds, seed)
     models: list[Predictor | None] = [build() for _ in range(folds + 1)]
 
     def fit_one(fold: int) -> tuple[np.ndarray, list[float]]:

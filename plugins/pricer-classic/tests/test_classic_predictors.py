@@ -146,7 +146,8 @@ def test_source_dropout_gives_an_unknown_source_its_own_path(cls):
     train = [Item(id=f"{source}{i}", title=f"thing {i}", full=f"a thing number {i} for sale", price=price, source=source)
              for i in range(150) for source, price in [("a", 5.0), ("b", 500.0)]]
     item = Item(id="new", title="thing 7", full="a thing number 7 for sale", source="never-seen")
-    settings = {"n_estimators": 30, "svd_components": 4, **({"text_ridge": False} if cls is XGBoostPredictor else {})}
+    only_topics = {"text_ridge": False, "item_numbers": False, "brand_prices": False}  # the source code alone decides
+    settings = {"n_estimators": 30, "svd_components": 4, **(only_topics if cls is XGBoostPredictor else {})}
     plain = cls(**settings).fit(train, []).predict([item])[0]
     dropout = cls(**settings, source_dropout=0.3).fit(train, []).predict([item])[0]
     assert plain < 20  # the old behaviour: the unknown source falls on the cheap source's side
@@ -195,6 +196,44 @@ def test_a_model_folder_missing_its_text_ridge_is_refused_with_one_line(tmp_path
     (tmp_path / "m" / "model" / "text-ridge" / "linear.npz").unlink()
     with pytest.raises(ModelFolderError, match="cannot load xgboost"):
         load_predictor(tmp_path / "m")
+
+
+def test_xgboost_reads_the_stated_numbers_and_the_brands_out_of_fold_price():
+    """Between the metadata and the ridge: item_numbers' columns, then the brand's price level (out of fold when fitting)."""
+    from pricer_classic.brand_prices import BrandPrices
+    from pricer_classic.item_numbers import COLUMNS, item_numbers
+    from pricer_classic.predictors import TEXT_RIDGE_FOLDS
+
+    train, _, test = tiny_data()
+    predictor = XGBoostPredictor(n_estimators=5, svd_components=4).fit(train, [])
+    features = predictor._features
+    start = 4 + 7  # four topics, seven metadata columns
+    fitted, served = features.fit_transform(train), features.transform(test)
+    assert np.array_equal(served[:, start : start + len(COLUMNS)], item_numbers(test), equal_nan=True)
+    log_prices = np.log1p([item.price for item in train])
+    out_of_fold, table = BrandPrices.fit_out_of_fold(train, log_prices, TEXT_RIDGE_FOLDS, predictor.seed)
+    brand = slice(start + len(COLUMNS), start + len(COLUMNS) + 2)
+    assert np.array_equal(fitted[:, brand], out_of_fold)
+    assert np.array_equal(served[:, brand], table.transform(test))
+    plain = XGBoostPredictor(n_estimators=5, svd_components=4, item_numbers=False, brand_prices=False).fit(train, [])
+    assert plain._features.transform(test).shape[1] == served.shape[1] - len(COLUMNS) - 2
+
+
+@pytest.mark.parametrize("content", ["{not json", '{"prior": 1.0, "brands": {"acme": ["cheap", 3]}}', None])
+def test_a_model_folder_with_a_crafted_or_missing_brand_table_is_refused_with_one_line(tmp_path, content):
+    from pricer_classic.predictors import BRAND_PRICES_FILE
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
+
+    train, validation, _ = tiny_data()
+    save_predictor(XGBoostPredictor(n_estimators=5, svd_components=4).fit(train, validation), tmp_path / "m")
+    table = tmp_path / "m" / "model" / BRAND_PRICES_FILE
+    if content is None:
+        table.unlink()
+    else:
+        table.write_text(content)
+    with pytest.raises(ModelFolderError, match="cannot load xgboost") as caught:
+        load_predictor(tmp_path / "m")
+    assert "\n" not in str(caught.value)
 
 
 def test_no_fitted_model_keeps_the_fit_time_counts_memo():
