@@ -1,17 +1,24 @@
 """Leave-one-source-out on the bundle: per-source MAE, the mean, and paired differences.
 
     python benchmarks/bench_loso.py [-p linear -p bow-linear ...] [--size 200]
+    python benchmarks/bench_loso.py -p xgboost --set xgboost.brand_prices=false --save before.json
+    python benchmarks/bench_loso.py -p xgboost --against before.json
+
 
 Each labelled training source is held out in turn (its first --size rows), every other source
 trains; the official test is never used. Fits are cached by content like the bench's, so a second
 run only scores. Prints the table (`pricer-bench --loso` prints the same beside the leaderboard)
 and, for every pair, MAE(a) − MAE(b) over all held-out items with its paired 95% interval.
+`--save` keeps every item's error (official and held-out); `--against` pairs this run with a saved
+one, predictor by predictor, so a change of settings is judged before/after on the same items.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
+from pathlib import Path
 
 DEFAULT = ["constant-median", "linear", "bow-linear", "xgboost", "ensemble"]
 
@@ -24,7 +31,10 @@ def main() -> None:
     parser.add_argument("-p", "--predictor", dest="predictors", action="append", help=f"default: {' '.join(DEFAULT)}")
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--set", dest="settings", action="append", default=[], help="NAME.KEY=VALUE, as pricer-bench")
+    parser.add_argument("--save", type=Path, help="write every item's error of this run to this JSON file")
+    parser.add_argument("--against", type=Path, help="a file written by --save: print this run − that run, paired")
     args = parser.parse_args()
+    saved = read_saved(args.against, parser) if args.against else None  # a bad file fails before the long run
     from pricer_core.cli.commands import parse_settings
 
     with tempfile.TemporaryDirectory() as out:
@@ -32,6 +42,7 @@ def main() -> None:
             predictors=args.predictors or DEFAULT, size=args.size, out=f"{out}/bench", echo=lambda _: None,
             loso=True, options=parse_settings(tuple(args.settings)), progress=False,
         )
+        official_errors = item_errors(Path(out) / "bench" / "predictions.jsonl")
     official = {entry["name"]: entry["metrics"]["mae"] for entry in results["predictors"] if entry["status"] == "ok"}
     print("official test[:%d] MAE $: " % args.size + ", ".join(f"{name} {mae:.2f}" for name, mae in sorted(official.items(), key=lambda pair: pair[1])))
     loso = results["leave_one_source_out"]
@@ -43,6 +54,57 @@ def main() -> None:
         print(f"  {pair['a']:>16} − {pair['b']:<16} {pair['difference']:+8.2f} [{low:+.2f}, {high:+.2f}]{'  *' if pair['significant'] else ''}")
     for line in best_member_lines(loso):
         print(line)
+    errors = {"official": official_errors, "loso": held_out_errors(loso)}
+    if args.save:
+        args.save.write_text(json.dumps({"settings": args.settings, **errors}))
+        print(f"wrote {args.save}")
+    if saved is not None:
+        for line in against_lines(errors, saved):
+            print(line)
+
+
+def read_saved(path: Path, parser: argparse.ArgumentParser) -> dict:
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        if not all(isinstance(saved.get(protocol), dict) for protocol in ("official", "loso")):
+            raise ValueError("not a file written by --save (no 'official' and 'loso' errors)")
+    except (OSError, ValueError, AttributeError) as error:
+        parser.error(f"--against {path}: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+    return saved
+
+
+def item_errors(predictions: Path) -> dict[str, list[float]]:
+    """Per predictor, its errors on the official test sample in file order (None where it gave no price)."""
+    errors: dict[str, list[float]] = {}
+    for line in predictions.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        errors.setdefault(record["predictor"], []).append(record.get("error"))
+    return errors
+
+
+def held_out_errors(loso: dict) -> dict[str, list[float]]:
+    """Per predictor, its errors over every held-out item, sources in order; only predictors that priced them all."""
+    return {
+        entry["name"]: [error for score in entry["sources"] for error in score["errors"]]
+        for entry in loso["predictors"]
+        if all(score["errors"] is not None for score in entry["sources"])
+    }
+
+
+def against_lines(now: dict, before: dict) -> list[str]:
+    """This run − the saved run, per predictor in both, on the official sample and over all held-out items."""
+    from pricer_core.evaluation.metrics import paired_difference
+
+    lines = [f"this run − the saved run ({' '.join(before.get('settings', [])) or 'its own settings'}), paired 95% interval:"]
+    for protocol in ("official", "loso"):
+        for name, errors in now[protocol].items():
+            earlier = before[protocol].get(name)
+            if earlier is None or len(earlier) != len(errors) or None in errors or None in earlier:
+                continue
+            pair = paired_difference(errors, earlier, resamples=2000, seed=42)
+            low, high = pair["ci95"]
+            lines.append(f"  {protocol:<8} {name:<16} {pair['difference']:+8.2f} [{low:+.2f}, {high:+.2f}]{'  *' if pair['significant'] else ''}")
+    return lines
 
 
 def best_member_lines(loso: dict) -> list[str]:
@@ -60,7 +122,7 @@ def best_member_lines(loso: dict) -> list[str]:
             continue
         _, best = min(rivals)
         pair = paired_difference(ours["errors"], entries[best][source]["errors"], resamples=2000, seed=42)
-        low, high = pair["ci95"]
+        low, high = (round(bound, 2) for bound in pair["ci95"])  # a blend that is its member differs by rounding only
         verdict = "worse" if low > 0 else "better" if high < 0 else "no different"
         lines.append(f"  {source:<58} vs {best:<14} {pair['difference']:+7.2f} [{low:+.2f}, {high:+.2f}] {verdict}")
     return lines
