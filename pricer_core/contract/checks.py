@@ -1,10 +1,21 @@
-"""The one check of a predictor's output, used by the evaluator, the bench, `pricer predict` and the kit."""
+"""The one check of a predictor's output, used by the evaluator, the bench, `pricer predict` and the kit;
+and the one check of a number read back from a model folder."""
 
 from __future__ import annotations
 
 import math
 import numbers
 from typing import Any
+
+
+def is_finite_number(value: Any) -> bool:
+    """A JSON number a saved model may hold: not a bool, not NaN or infinite, not a 400-digit integer."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # a JSON integer of hundreds of digits
+        return False
 
 
 class PredictionError(RuntimeError):

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from pricer_core.item import Item
+from pricer_core.contract.checks import is_finite_number
 from pricer_core.contract.predictor import Predictor, require_training_items
 from pricer_core.errors import one_line
 
@@ -65,15 +66,6 @@ def _fit_convex_weights(matrix, truth, names: list[str], row_weights=None) -> tu
     return {name: float(weight) for name, weight in zip(names, solution)}, 0.0
 
 
-def _is_finite_number(value: Any) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return False
-    try:
-        return math.isfinite(value)
-    except OverflowError:  # a JSON integer of hundreds of digits
-        return False
-
-
 def _checked_weights(pair: Any, members: dict[str, float] | None, where: str) -> tuple[dict[str, float], float]:
     """A saved [weights, intercept] pair, checked: finite numbers, and the same members as the global weights.
 
@@ -83,7 +75,7 @@ def _checked_weights(pair: Any, members: dict[str, float] | None, where: str) ->
         raise ValueError(f"{where}: expected [{{member: weight}}, intercept]")
     weights, intercept = pair
     numbers = [*weights.values(), intercept]
-    if not all(_is_finite_number(value) for value in numbers):
+    if not all(is_finite_number(value) for value in numbers):
         raise ValueError(f"{where}: every weight and the intercept must be a finite number")
     if members is not None and set(weights) != set(members):
         raise ValueError(f"{where}: members {sorted(weights)} differ from the ensemble's {sorted(members)}")

@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from pricer_core.contract.checks import is_finite_number
 from pricer_core.item import Item
 
 from .cross_fitting import fold_assignment
@@ -21,6 +22,7 @@ from .cross_fitting import fold_assignment
 _STATED_BRAND = re.compile(r"(?:Brand|Manufacturer)[:\s]+([A-Z][\w&\-\.' ]{1,30}?)(?:,|\n|$)")
 _TITLE_WORD = re.compile(r"[a-z0-9][\w&\-']*")
 SMOOTHING = 10  # rows of the overall mean mixed into every brand's: a brand seen twice stays near the mean
+LARGEST_LOG_PRICE = 50.0  # e^50 dollars: a saved mean beyond it is crafted, and would overflow the trees' float32
 COLUMNS = ("brand_log_price", "brand_log_rows")
 
 
@@ -81,15 +83,18 @@ class BrandPrices:
         if not isinstance(state, dict) or not isinstance(state.get("brands"), dict):
             raise ValueError("brand prices: 'brands' must be an object of brand -> [sum of log prices, rows]")
         prior = state.get("prior")
-        if isinstance(prior, bool) or not isinstance(prior, (int, float)) or not math.isfinite(prior):
-            raise ValueError(f"brand prices: 'prior' must be a finite number, got {str(prior)[:40]!r}")
+        if not _log_price(prior):
+            raise ValueError(f"brand prices: 'prior' must be a log price within ±{LARGEST_LOG_PRICE:g}, got {str(prior)[:40]!r}")
         totals = {}
         for brand, entry in state["brands"].items():
-            if not (isinstance(entry, list) and len(entry) == 2 and _finite(entry[0]) and type(entry[1]) is int and 0 < entry[1] < 2**53):
-                raise ValueError(f"brand prices: brand {brand[:40]!r} must be [finite sum, positive row count], got {str(entry)[:60]}")
+            if not (
+                isinstance(entry, list) and len(entry) == 2 and type(entry[1]) is int and 0 < entry[1] < 2**53
+                and is_finite_number(entry[0]) and _log_price(entry[0] / entry[1])
+            ):
+                raise ValueError(f"brand prices: brand {brand[:40]!r} must be [sum of log prices, positive row count], got {str(entry)[:60]}")
             totals[brand] = (float(entry[0]), entry[1])
         return cls(totals, float(prior))
 
 
-def _finite(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+def _log_price(value: object) -> bool:
+    return is_finite_number(value) and abs(value) <= LARGEST_LOG_PRICE

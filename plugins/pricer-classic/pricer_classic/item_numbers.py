@@ -14,29 +14,30 @@ import numpy as np
 
 from pricer_core.item import Item
 
-_NUMBER = r"(\d{1,9}(?:\.\d{1,6})?)"  # bounded: a run of digits cannot make the patterns backtrack for long
-_LENGTH_UNIT = r"\s*(?:\"|''|in(?:ch(?:es)?)?|cms?|mm)?\s*"
+_NUMBER = r"(\d{1,9}(?:\.\d{1,6})?)"
+# Every repeat is bounded (digits, spaces): a hostile run of spaces or digits cannot make a pattern backtrack for long.
+_LENGTH_UNIT = r"\s{0,3}(?:\"|''|in(?:ch(?:es)?)?|cms?|mm)?\s{0,3}"
 _DIMENSIONS = re.compile(
-    _NUMBER + _LENGTH_UNIT + r"[xX×]\s*" + _NUMBER + _LENGTH_UNIT + r"[xX×]\s*" + _NUMBER
-    + r"\s*(inches|inch|in\b|cms?\b|centimeters|mm\b|millimeters)?"
+    _NUMBER + _LENGTH_UNIT + r"[xX×]\s{0,3}" + _NUMBER + _LENGTH_UNIT + r"[xX×]\s{0,3}" + _NUMBER
+    + r"\s{0,3}(inches|inch|in\b|cms?\b|centimeters|mm\b|millimeters)?"
 )
 _INCHES_PER = {"c": 1 / 2.54, "m": 1 / 25.4}  # by the unit's first letter; none or inches: 1
-_TERABYTES = re.compile(_NUMBER + r"\s*tb\b", re.IGNORECASE)
+_TERABYTES = re.compile(_NUMBER + r"\s{0,3}tb\b", re.IGNORECASE)
 # (column, pattern, read in the title only): the title names what the item is, the body also what it fits
 _QUANTITIES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
-    ("watts", re.compile(_NUMBER + r"\s*-?\s*(?:w|watts?)\b", re.IGNORECASE), False),
-    ("volts", re.compile(_NUMBER + r"\s*-?\s*(?:v|volts?)\b", re.IGNORECASE), False),
-    ("milliamp_hours", re.compile(_NUMBER + r"\s*mah\b", re.IGNORECASE), False),
-    ("gigabytes", re.compile(_NUMBER + r"\s*gb\b", re.IGNORECASE), False),
-    ("horsepower", re.compile(_NUMBER + r"\s*(?:hp|horsepower)\b", re.IGNORECASE), False),
-    ("amps", re.compile(_NUMBER + r"\s*(?:a|amps?)\b", re.IGNORECASE), False),
-    ("gallons", re.compile(_NUMBER + r"\s*(?:gal|gallons?)\b", re.IGNORECASE), False),
-    ("inches_in_title", re.compile(_NUMBER + r"\s*-?\s*(?:inch|inches|in\.|\")", re.IGNORECASE), True),
+    ("watts", re.compile(_NUMBER + r"\s{0,3}-?\s{0,3}(?:w|watts?)\b", re.IGNORECASE), False),
+    ("volts", re.compile(_NUMBER + r"\s{0,3}-?\s{0,3}(?:v|volts?)\b", re.IGNORECASE), False),
+    ("milliamp_hours", re.compile(_NUMBER + r"\s{0,3}mah\b", re.IGNORECASE), False),
+    ("gigabytes", re.compile(_NUMBER + r"\s{0,3}gb\b", re.IGNORECASE), False),
+    ("horsepower", re.compile(_NUMBER + r"\s{0,3}(?:hp|horsepower)\b", re.IGNORECASE), False),
+    ("amps", re.compile(_NUMBER + r"\s{0,3}(?:a|amps?)\b", re.IGNORECASE), False),
+    ("gallons", re.compile(_NUMBER + r"\s{0,3}(?:gal|gallons?)\b", re.IGNORECASE), False),
+    ("inches_in_title", re.compile(_NUMBER + r"\s{0,3}-?\s{0,3}(?:inch|inches|in\.|\")", re.IGNORECASE), True),
     (
         "pack_in_title",
         re.compile(
-            r"(?:pack of|set of|(?<!\w)pk|count|pcs|pieces|piece|pack|ct)\s*(?:of\s*)?:?\s*" + _NUMBER
-            + r"|" + _NUMBER + r"\s*-?\s*(?:pack|pk|pcs|pieces|piece|count|ct|set)\b",
+            r"(?:pack of|set of|(?<!\w)pk|count|pcs|pieces|piece|pack|ct)\s{0,3}(?:of\s{0,3})?:?\s{0,3}" + _NUMBER
+            + r"|" + _NUMBER + r"\s{0,3}-?\s{0,3}(?:pack|pk|pcs|pieces|piece|count|ct|set)\b",
             re.IGNORECASE,
         ),
         True,

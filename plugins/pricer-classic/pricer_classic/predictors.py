@@ -315,6 +315,13 @@ class _DenseTreeFeatures:
             columns.append(np.log1p(np.maximum(ridge_prices, 0))[:, None].astype(np.float32))
         return np.hstack(columns)
 
+    def check_width(self, columns: int, directory: Path) -> None:
+        """The model must read as many columns as these settings build: else every column after a
+        switched-off one would land in its neighbour's place, and the prices would be quietly wrong."""
+        built = self.transform([Item(id="width-check", title="width check")]).shape[1]
+        if built != columns:
+            raise ValueError(f"{directory}: the saved trees read {columns} columns, the settings in {CONFIG_FILE} build {built}; refit the model")
+
     def transform(self, items: list[Item]) -> np.ndarray:
         texts = [item_text(item) for item in items]
         if self.preset == "seed":
@@ -395,6 +402,7 @@ class XGBoostPredictor(ClassicPredictor):
         self._booster.load_model(str(directory / "model.ubj"))
         self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
         self._features.load(directory)
+        self._features.check_width(self._booster.num_features(), directory)
 
 
 class RandomForestPredictor(ClassicPredictor):
@@ -440,3 +448,4 @@ class RandomForestPredictor(ClassicPredictor):
         self._model = load_estimator(directory / FOREST_FILE, RANDOM_FOREST_TYPES, RandomForestRegressor)
         self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
         self._features.load(directory)
+        self._features.check_width(self._model.n_features_in_, directory)

@@ -59,6 +59,9 @@ def test_the_table_round_trips_through_its_state():
         ({"prior": 1.0, "brands": {"a": [1.0, 2.5]}}, "brand 'a'"),
         ({"prior": 1.0, "brands": {"a": [1.0, 10**400]}}, "brand 'a'"),
         ({"prior": 1.0, "brands": {"a": [True, 2]}}, "brand 'a'"),
+        ({"prior": 1.0, "brands": {"a": [1e308, 1]}}, "brand 'a'"),  # finite, but inf once the trees read it as float32
+        ({"prior": 1.0, "brands": {"a": [10**400, 1]}}, "brand 'a'"),
+        ({"prior": 1e300, "brands": {}}, "prior"),
     ],
 )
 def test_a_crafted_table_is_one_error_naming_the_field(state, field):

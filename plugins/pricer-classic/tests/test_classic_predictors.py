@@ -236,6 +236,21 @@ def test_a_model_folder_with_a_crafted_or_missing_brand_table_is_refused_with_on
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.parametrize("switch", ["item_numbers", "brand_prices", "text_ridge"])
+def test_a_setting_switched_off_in_a_saved_folder_is_refused_not_read_shifted(tmp_path, switch):
+    """XGBoost would accept fewer columns than it learnt on, each landing in its neighbour's place."""
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
+
+    train, validation, _ = tiny_data()
+    save_predictor(XGBoostPredictor(n_estimators=5, svd_components=4).fit(train, validation), tmp_path / "m")
+    config = tmp_path / "m" / "model" / "config.json"
+    saved = json.loads(config.read_text())
+    saved["params"][switch] = False
+    config.write_text(json.dumps(saved))
+    with pytest.raises(ModelFolderError, match="saved trees read .* columns"):
+        load_predictor(tmp_path / "m")
+
+
 def test_no_fitted_model_keeps_the_fit_time_counts_memo():
     """The memo is for one fit: a fitted model hashes new texts itself and stores none of them."""
     train, validation, test = tiny_data()
