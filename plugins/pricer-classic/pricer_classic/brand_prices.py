@@ -18,21 +18,25 @@ from pricer_core.item import Item
 
 from .cross_fitting import fold_assignment
 
-# The course's text carries Amazon's details as "..., Manufacturer Motorcraft, Brand Motorcraft, ..."
-_STATED_BRAND = re.compile(r"(?:Brand|Manufacturer)[:\s]+([A-Z][\w&\-\.' ]{1,30}?)(?:,|\n|$)")
+# The course's text carries Amazon's details as "..., Manufacturer Amazon, Brand AmazonBasics, ..."
+_STATED_BRAND = re.compile(r"\bBrand(?: Name)?[:\s]+(\w[\w&\-\.' ]{1,30}?)(?:,|\n|$)")
+_STATED_MAKER = re.compile(r"\bManufacturer[:\s]+(\w[\w&\-\.' ]{1,30}?)(?:,|\n|$)")
 _TITLE_WORD = re.compile(r"[a-z0-9][\w&\-']*")
+# Title words that open a title without naming its brand
+_NOT_BRANDS = frozenset({"a", "an", "the", "new", "for", "with", "genuine", "oem", "original", "premium", "upgraded", "replacement", "compatible", "pack", "set", "pcs"})
 SMOOTHING = 10  # rows of the overall mean mixed into every brand's: a brand seen twice stays near the mean
 LARGEST_LOG_PRICE = 50.0  # e^50 dollars: a saved mean beyond it is crafted, and would overflow the trees' float32
 COLUMNS = ("brand_log_price", "brand_log_rows")
 
 
 def brand_of(item: Item) -> str:
-    """The brand the text states, else the title's first word (most titles start with it); lower case."""
-    stated = _STATED_BRAND.search(item.summary or item.full)
-    if stated:
-        name = stated.group(1).strip().lower()
-        return name.removeprefix("name ")  # "Brand Name Frigidaire"
-    words = _TITLE_WORD.findall(item.title.lower())
+    """The brand the text states (Brand before Manufacturer), else the title's first word that can be a
+    brand (most titles start with it); lower case."""
+    text = item.summary or item.full
+    stated = _STATED_BRAND.search(text) or _STATED_MAKER.search(text)
+    if stated and not stated.group(1).lower().startswith("new"):  # "Brand New Condition"
+        return stated.group(1).strip().lower()
+    words = [word for word in _TITLE_WORD.findall(item.title.lower()) if word not in _NOT_BRANDS and not word[0].isdigit()]
     return words[0] if words else ""
 
 

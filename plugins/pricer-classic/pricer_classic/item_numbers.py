@@ -14,7 +14,7 @@ import numpy as np
 
 from pricer_core.item import Item
 
-_NUMBER = r"(\d{1,9}(?:\.\d{1,6})?)"
+_NUMBER = r"(?<![\w.])(\d{1,9}(?:\.\d{1,6})?)"  # a whole number, never the tail of a part number
 # Every repeat is bounded (digits, spaces): a hostile run of spaces or digits cannot make a pattern backtrack for long.
 _LENGTH_UNIT = r"\s{0,3}(?:\"|''|in(?:ch(?:es)?)?|cms?|mm)?\s{0,3}"
 _DIMENSIONS = re.compile(
@@ -25,12 +25,12 @@ _INCHES_PER = {"c": 1 / 2.54, "m": 1 / 25.4}  # by the unit's first letter; none
 _TERABYTES = re.compile(_NUMBER + r"\s{0,3}tb\b", re.IGNORECASE)
 # (column, pattern, read in the title only): the title names what the item is, the body also what it fits
 _QUANTITIES: tuple[tuple[str, re.Pattern[str], bool], ...] = (
-    ("watts", re.compile(_NUMBER + r"\s{0,3}-?\s{0,3}(?:w|watts?)\b", re.IGNORECASE), False),
+    ("watts", re.compile(_NUMBER + r"\s{0,3}-?\s{0,3}(?:w|watts?)\b(?!\s{0,3}[xX×])", re.IGNORECASE), False),  # "24 W x 10 H" is a width
     ("volts", re.compile(_NUMBER + r"\s{0,3}-?\s{0,3}(?:v|volts?)\b", re.IGNORECASE), False),
     ("milliamp_hours", re.compile(_NUMBER + r"\s{0,3}mah\b", re.IGNORECASE), False),
     ("gigabytes", re.compile(_NUMBER + r"\s{0,3}gb\b", re.IGNORECASE), False),
     ("horsepower", re.compile(_NUMBER + r"\s{0,3}(?:hp|horsepower)\b", re.IGNORECASE), False),
-    ("amps", re.compile(_NUMBER + r"\s{0,3}(?:a|amps?)\b", re.IGNORECASE), False),
+    ("amps", re.compile(_NUMBER + r"\s{0,3}(?:amps?|amperes?)\b", re.IGNORECASE), False),  # a bare "A" ends model numbers (305A)
     ("gallons", re.compile(_NUMBER + r"\s{0,3}(?:gal|gallons?)\b", re.IGNORECASE), False),
     ("inches_in_title", re.compile(_NUMBER + r"\s{0,3}-?\s{0,3}(?:inch|inches|in\.|\")", re.IGNORECASE), True),
     (

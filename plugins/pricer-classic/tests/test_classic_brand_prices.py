@@ -17,6 +17,9 @@ def test_the_stated_brand_wins_over_the_first_title_word():
     assert brand_of(item(2, "Fridge tray", "Tray. Brand Name Frigidaire, Part Weight 6 pounds")) == "frigidaire"
     assert brand_of(item(3, "Motorcraft YB3125 Fan Clutch", "no details here")) == "motorcraft"
     assert brand_of(item(4, "!!!")) == ""
+    assert brand_of(item(5, "Batteries", "Manufacturer Amazon, Brand AmazonBasics, Weight 1 pounds")) == "amazonbasics"
+    assert brand_of(item(6, "Camera", "Indoor camera. Brand eufy, Model C120")) == "eufy"
+    assert brand_of(item(7, "The New 2-Pack Acme garden hose", "Brand New Condition, 50 feet")) == "acme"
 
 
 def test_a_brand_price_is_its_mean_log_price_shrunk_towards_the_overall_mean():

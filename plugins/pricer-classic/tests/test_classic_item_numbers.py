@@ -60,10 +60,10 @@ def test_hostile_texts_are_read_in_one_pass_and_give_no_infinite_value(body):
     assert not np.isinf(row).any()
 
 
-def test_a_number_is_read_at_most_nine_digits_long():
-    """A 30-digit part number is no size: at most nine digits of it are read, so a value stays finite."""
-    numbers = numbers_of("Part 123456789012345678901234567890 W")
-    assert numbers["log_watts"] <= math.log1p(999_999_999)
+def test_part_numbers_and_widths_are_not_quantities():
+    numbers = numbers_of("Part 123456789012345678901234567890 W, HP 305A ink, R-410a", "Dimensions 24 W x 10 H; model 12345678901234W")
+    assert math.isnan(numbers["log_watts"])  # a 30-digit part number, a width, and a number's tail
+    assert math.isnan(numbers["log_amps"])  # a bare "A" ends model numbers
 
 
 def test_no_items_gives_an_empty_matrix_of_the_right_width():
