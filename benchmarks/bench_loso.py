@@ -4,7 +4,6 @@
     python benchmarks/bench_loso.py -p xgboost --set xgboost.brand_prices=false --save before.json
     python benchmarks/bench_loso.py -p xgboost --against before.json
 
-
 Each labelled training source is held out in turn (its first --size rows), every other source
 trains; the official test is never used. Fits are cached by content like the bench's, so a second
 run only scores. Prints the table (`pricer-bench --loso` prints the same beside the leaderboard)
@@ -50,8 +49,7 @@ def main() -> None:
         print(line)
     print("paired MAE(a) − MAE(b) over all held-out items, 95% interval:")
     for pair in loso["paired"]:
-        low, high = pair["ci95"]
-        print(f"  {pair['a']:>16} − {pair['b']:<16} {pair['difference']:+8.2f} [{low:+.2f}, {high:+.2f}]{'  *' if pair['significant'] else ''}")
+        print(f"  {pair['a']:>16} − {pair['b']:<16} {pair_text(pair)}")
     for line in best_member_lines(loso):
         print(line)
     errors = {"official": official_errors, "loso": held_out_errors(loso)}
@@ -101,10 +99,14 @@ def against_lines(now: dict, before: dict) -> list[str]:
             earlier = before[protocol].get(name)
             if earlier is None or len(earlier) != len(errors) or None in errors or None in earlier:
                 continue
-            pair = paired_difference(errors, earlier, resamples=2000, seed=42)
-            low, high = pair["ci95"]
-            lines.append(f"  {protocol:<8} {name:<16} {pair['difference']:+8.2f} [{low:+.2f}, {high:+.2f}]{'  *' if pair['significant'] else ''}")
+            lines.append(f"  {protocol:<8} {name:<16} {pair_text(paired_difference(errors, earlier, resamples=2000, seed=42))}")
     return lines
+
+
+def pair_text(pair: dict) -> str:
+    """A paired difference as printed: the difference, its 95% interval, and * when it excludes 0."""
+    low, high = pair["ci95"]
+    return f"{pair['difference']:+8.2f} [{low:+.2f}, {high:+.2f}]{'  *' if pair['significant'] else ''}"
 
 
 def best_member_lines(loso: dict) -> list[str]:

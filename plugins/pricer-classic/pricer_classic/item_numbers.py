@@ -63,7 +63,7 @@ def item_numbers(items: list[Item]) -> np.ndarray:
 
 
 def _row(item: Item) -> list[float]:
-    text = f"{item.title}\n{item.summary or item.full}"
+    text = item.document()  # the title and the summary or cleaned text, as every text model reads them
     row = _dimensions(text)
     for name, pattern, title_only in _QUANTITIES:
         value = _largest(pattern, item.title if title_only else text)
