@@ -21,6 +21,7 @@ from pricer_core.contract.predictor import Predictor, check_setting_type, requir
 
 from .brand_prices import BrandPrices
 from .cross_fitting import cross_fit
+from .embedding_prices import EmbeddingRidge
 from .features import (
     CountsMemo,
     HashedTfidf,
@@ -42,6 +43,7 @@ FOREST_FILE = "forest.skops"
 TEXT_RIDGE_DIR = "text-ridge"  # the trees' shared-word ridge, a bow-linear folder of its own
 TEXT_RIDGE_FOLDS = 5
 BRAND_PRICES_FILE = "brand-prices.json"
+EMBEDDING_RIDGE_FILE = "embedding-ridge.npz"
 
 
 class ClassicPredictor(Predictor):
@@ -256,14 +258,17 @@ class _DenseTreeFeatures:
     README).
 
     With `item_numbers`, the sizes, powers, capacities and years the text states (`item_numbers.py`);
-    with `brand_prices`, the brand's cross-fitted price level (`brand_prices.py`). Both sit between
-    the metadata and the ridge's column.
+    with `brand_prices`, the brand's cross-fitted price level (`brand_prices.py`); with
+    `embedding_ridge`, a cross-fitted ridge on the title's sentence embedding (`embedding_prices.py`,
+    opt-in: encoding costs ~2 min on 2 CPUs the first time). All sit between the metadata and the
+    text ridge's column.
     """
 
     def __init__(self, preset: str, params: dict[str, Any], seed: int):
         self.preset, self.params, self.seed = preset, params, seed
         self.ridge: BagOfWordsLinear | None = None
         self.brands: BrandPrices | None = None
+        self.embedding_ridge: EmbeddingRidge | None = None
 
     def _text_ridge(self, memo: CountsMemo | None) -> BagOfWordsLinear:
         return BagOfWordsLinear(seed=self.seed, by_source=False).share_counts(memo)
@@ -283,14 +288,17 @@ class _DenseTreeFeatures:
         svd = TruncatedSVD(self.params["svd_components"], algorithm="randomized", n_iter=4, random_state=self.seed)
         svd.fit(text)
         self.components = svd.components_.astype(np.float32)
-        ridge_prices = brand_columns = None
+        ridge_prices = brand_columns = embedding_column = None
         if self.params.get("text_ridge", False):
             ridge_prices, self.ridge = cross_fit(partial(self._text_ridge, memo), items, TEXT_RIDGE_FOLDS, self.seed, workers=self.params.get("n_jobs", 1))
             self.ridge.share_counts(None)
         if self.params.get("brand_prices", False):
             log_prices = np.log1p(np.asarray([item.price for item in items], dtype=float))
             brand_columns, self.brands = BrandPrices.fit_out_of_fold(items, log_prices, TEXT_RIDGE_FOLDS, self.seed)
-        return self._hide_sources(self._assemble(items, text, ridge_prices, brand_columns))
+        if self.params.get("embedding_ridge", False):
+            log_prices = np.log1p(np.asarray([item.price for item in items], dtype=float))
+            embedding_column, self.embedding_ridge = EmbeddingRidge.fit_out_of_fold(items, log_prices, TEXT_RIDGE_FOLDS, self.seed)
+        return self._hide_sources(self._assemble(items, text, ridge_prices, brand_columns, embedding_column))
 
     def _hide_sources(self, matrix: np.ndarray) -> np.ndarray:
         """Source dropout: a fixed share of training rows get the unknown-source code (-1).
@@ -305,12 +313,16 @@ class _DenseTreeFeatures:
             matrix[hidden, self.components.shape[0] + MetaFeatures.SOURCE_COLUMN] = -1
         return matrix
 
-    def _assemble(self, items: list[Item], text: sparse.csr_matrix, ridge_prices: np.ndarray | None, brand_columns: np.ndarray | None) -> np.ndarray:
+    def _assemble(
+        self, items: list[Item], text: sparse.csr_matrix, ridge_prices: np.ndarray | None, brand_columns: np.ndarray | None, embedding_column: np.ndarray | None
+    ) -> np.ndarray:
         columns = [np.asarray(text @ self.components.T), self.meta.dense(items)]
         if self.params.get("item_numbers", False):
             columns.append(item_numbers(items))
         if brand_columns is not None:
             columns.append(brand_columns)
+        if embedding_column is not None:
+            columns.append(embedding_column)
         if ridge_prices is not None:  # last, so the source column keeps its place
             columns.append(np.log1p(np.maximum(ridge_prices, 0))[:, None].astype(np.float32))
         return np.hstack(columns)
@@ -328,7 +340,8 @@ class _DenseTreeFeatures:
             return self.words.transform(texts).toarray()
         ridge_prices = np.asarray(self.ridge.predict(items), dtype=float) if self.ridge is not None else None
         brand_columns = self.brands.transform(items) if self.brands is not None else None
-        return self._assemble(items, self.tfidf.transform(texts), ridge_prices, brand_columns)
+        embedding_column = self.embedding_ridge.transform(items) if self.embedding_ridge is not None else None
+        return self._assemble(items, self.tfidf.transform(texts), ridge_prices, brand_columns, embedding_column)
 
     def save(self, directory: Path) -> None:
         if self.preset == "seed":
@@ -340,6 +353,8 @@ class _DenseTreeFeatures:
             self.ridge.save(directory / TEXT_RIDGE_DIR)
         if self.brands is not None:
             (directory / BRAND_PRICES_FILE).write_text(json.dumps(self.brands.state()))
+        if self.embedding_ridge is not None:
+            self.embedding_ridge.save(directory / EMBEDDING_RIDGE_FILE)
 
     def load(self, directory: Path) -> None:
         state = json.loads((directory / "features.json").read_text())
@@ -355,6 +370,8 @@ class _DenseTreeFeatures:
             self.ridge = BagOfWordsLinear.load(directory / TEXT_RIDGE_DIR)
         if self.params.get("brand_prices", False):
             self.brands = BrandPrices.from_state(json.loads((directory / BRAND_PRICES_FILE).read_text(encoding="utf-8")))
+        if self.params.get("embedding_ridge", False):
+            self.embedding_ridge = EmbeddingRidge.load(directory / EMBEDDING_RIDGE_FILE)
 
 
 class XGBoostPredictor(ClassicPredictor):
@@ -363,7 +380,7 @@ class XGBoostPredictor(ClassicPredictor):
 
     name = "xgboost"
     PRESETS = {
-        "default": {"n_estimators": 600, "learning_rate": 0.05, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.5, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2, "source_dropout": 0.0, "objective": "reg:squarederror", "text_ridge": True, "item_numbers": True, "brand_prices": True},
+        "default": {"n_estimators": 600, "learning_rate": 0.05, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.5, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2, "source_dropout": 0.0, "objective": "reg:squarederror", "text_ridge": True, "item_numbers": True, "brand_prices": True, "embedding_ridge": False},
         "seed": {"n_estimators": 1000, "learning_rate": 0.1, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
     }
 

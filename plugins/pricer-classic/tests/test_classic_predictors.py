@@ -261,3 +261,49 @@ def test_no_fitted_model_keeps_the_fit_time_counts_memo():
     assert trees._features.ridge._counts_memo is None and stack._ridge._counts_memo is None
     before = trees.predict(test)
     assert trees.predict(test) == before
+
+
+@pytest.fixture
+def embedded_xgboost(tmp_path, monkeypatch):
+    """An xgboost folder fitted with the title-embedding ridge column (MiniLM from pricer-llm's extra)."""
+    pytest.importorskip("sentence_transformers", reason="the embedding ridge needs pricer-llm's embeddings extra")
+    monkeypatch.setenv("PRICER_CACHE", str(tmp_path / "cache"))
+    train, validation, test = tiny_data()
+    predictor = XGBoostPredictor(n_estimators=5, svd_components=4, embedding_ridge=True).fit(train, validation)
+    save_predictor(predictor, tmp_path / "m")
+    return predictor, tmp_path / "m", train, test
+
+
+def test_xgboost_reads_the_title_embedding_ridge_out_of_fold_before_the_text_ridge(embedded_xgboost):
+    from pricer_classic.embedding_prices import EmbeddingRidge
+    from pricer_classic.predictors import TEXT_RIDGE_FOLDS
+    from pricer_core.storage.persistence import load_predictor
+
+    predictor, folder, train, test = embedded_xgboost
+    features = predictor._features
+    fitted, served = features.fit_transform(train), features.transform(test)
+    out_of_fold, ridge = EmbeddingRidge.fit_out_of_fold(train, np.log1p([item.price for item in train]), TEXT_RIDGE_FOLDS, predictor.seed)
+    assert np.array_equal(fitted[:, -2:-1], out_of_fold)
+    assert np.array_equal(served[:, -2:-1], ridge.transform(test))
+    assert load_predictor(folder).predict(test) == predictor.predict(test)
+
+
+@pytest.mark.parametrize("damage", ["switch off", "delete", "crafted"])
+def test_a_folder_with_a_missing_crafted_or_switched_off_embedding_ridge_is_refused(embedded_xgboost, damage):
+    from pricer_classic.predictors import EMBEDDING_RIDGE_FILE
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
+
+    _, folder, _, _ = embedded_xgboost
+    ridge = folder / "model" / EMBEDDING_RIDGE_FILE
+    if damage == "switch off":
+        config = folder / "model" / "config.json"
+        saved = json.loads(config.read_text())
+        saved["params"]["embedding_ridge"] = False
+        config.write_text(json.dumps(saved))
+    elif damage == "delete":
+        ridge.unlink()
+    else:
+        ridge.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ModelFolderError, match="saved trees read .* columns" if damage == "switch off" else "cannot load xgboost") as caught:
+        load_predictor(folder)
+    assert "\n" not in str(caught.value)

@@ -103,6 +103,15 @@ class ReplyCache:
         except sqlite3.DatabaseError as error:
             self._warn_once(error)
 
+    def put_many(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
+        """One commit for many replies: thousands of embeddings would otherwise pay a commit each."""
+        try:
+            with self._lock:
+                self._connection.executemany("INSERT OR REPLACE INTO replies VALUES (?, ?)", [(key, json.dumps(reply)) for key, reply in entries])
+                self._connection.commit()
+        except sqlite3.DatabaseError as error:
+            self._warn_once(error)
+
     def __len__(self) -> int:
         with self._lock:
             return self._connection.execute("SELECT COUNT(*) FROM replies").fetchone()[0]

@@ -1,0 +1,54 @@
+import base64
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sentence_transformers", reason="MiniLM ships in the embeddings extra")
+
+from pricer_core.item import Item  # noqa: E402
+from pricer_llm import embeddings  # noqa: E402
+from pricer_llm.cache import ReplyCache  # noqa: E402
+
+
+def items(*titles: str) -> list[Item]:
+    return [Item(id=str(index), title=title) for index, title in enumerate(titles)]
+
+
+def key(text: str) -> str:
+    return ReplyCache.key(embeddings.encoder_id(), None, {"embed": text})
+
+
+def test_cached_vectors_are_the_encoders_and_each_text_is_encoded_once(tmp_path, monkeypatch):
+    batches = []
+    real = embeddings.embed
+    monkeypatch.setattr(embeddings, "embed", lambda given, **kw: batches.append(len(given)) or real(given, **kw))
+    wanted = items("a cordless drill", "a silk scarf", "a cordless drill")
+    vectors = embeddings.embed_cached(wanted, tmp_path / "e.sqlite")
+    assert batches == [2]  # the repeated title once
+    assert np.allclose(vectors, real(wanted), atol=1e-5)
+    assert np.array_equal(embeddings.embed_cached(wanted, tmp_path / "e.sqlite"), vectors)
+    assert batches == [2]  # all from the cache
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "not base64 at all!",
+        base64.b64encode(np.zeros(10, dtype=np.float32).tobytes()).decode(),
+        base64.b64encode(np.full(embeddings.DIMENSIONS, np.nan, dtype=np.float32).tobytes()).decode(),
+    ],
+)
+def test_a_crafted_or_short_cache_entry_is_encoded_again_not_served(tmp_path, stored):
+    cache_path = tmp_path / "e.sqlite"
+    ReplyCache(cache_path).put(key("a desk lamp"), {"text": stored})
+    vector = embeddings.embed_cached(items("a desk lamp"), cache_path)[0]
+    assert np.isfinite(vector).all() and abs(np.linalg.norm(vector) - 1) < 1e-4
+    assert embeddings._decoded(ReplyCache(cache_path).get(key("a desk lamp"))) is not None  # replaced
+
+
+def test_a_vector_is_never_served_for_another_text(tmp_path):
+    cache_path = tmp_path / "e.sqlite"
+    planted = np.ones(embeddings.DIMENSIONS, dtype=np.float32)
+    ReplyCache(cache_path).put(key("a desk lamp"), {"text": base64.b64encode(planted.tobytes()).decode()})
+    assert np.array_equal(embeddings.embed_cached(items("a desk lamp"), cache_path)[0], planted)  # its own key
+    assert not np.array_equal(embeddings.embed_cached(items("a desk lamp."), cache_path)[0], planted)
