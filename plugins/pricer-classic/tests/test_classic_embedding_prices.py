@@ -17,7 +17,7 @@ def own_cache(tmp_path, monkeypatch):
 
 
 def catalogue() -> tuple[list[Item], np.ndarray]:
-    items, prices = [], []
+    items = []
     for copy in range(4):
         for title in CHEAP:
             items.append(Item(id=f"c{copy}{title}", title=f"{title} {copy}", price=5.0 + copy))

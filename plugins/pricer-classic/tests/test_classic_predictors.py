@@ -307,3 +307,29 @@ def test_a_folder_with_a_missing_crafted_or_switched_off_embedding_ridge_is_refu
     with pytest.raises(ModelFolderError, match="saved trees read .* columns" if damage == "switch off" else "cannot load xgboost") as caught:
         load_predictor(folder)
     assert "\n" not in str(caught.value)
+
+
+def test_xgboost_boosters_average_their_log_prices_and_save_one_file_each(tmp_path):
+    import xgboost
+
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
+
+    train, validation, test = tiny_data()
+    predictor = XGBoostPredictor(n_estimators=5, svd_components=4, boosters=3).fit(train, validation)
+    matrix = xgboost.DMatrix(predictor._features.transform(test))
+    each = [booster.predict(matrix) for booster in predictor._boosters]
+    assert len(each) == 3 and not np.array_equal(each[0], each[1])  # seeds differ
+    assert np.allclose(predictor.predict(test), np.expm1(np.mean(each, axis=0)))
+    save_predictor(predictor, tmp_path / "m")
+    assert sorted(path.name for path in (tmp_path / "m" / "model").glob("model*.ubj")) == ["model-2.ubj", "model-3.ubj", "model.ubj"]
+    assert load_predictor(tmp_path / "m").predict(test) == predictor.predict(test)
+    (tmp_path / "m" / "model" / "model-3.ubj").unlink()
+    with pytest.raises(ModelFolderError, match="cannot load xgboost") as caught:
+        load_predictor(tmp_path / "m")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("boosters", [0, -2])
+def test_fewer_than_one_booster_is_one_clear_error(boosters):
+    with pytest.raises(ValueError, match="boosters must be at least 1"):
+        XGBoostPredictor(boosters=boosters)
