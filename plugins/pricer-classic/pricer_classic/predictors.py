@@ -21,7 +21,7 @@ from pricer_core.contract.predictor import Predictor, check_setting_type, requir
 
 from .brand_prices import BrandPrices
 from .cross_fitting import cross_fit
-from .embedding_prices import EmbeddingRidge
+from .embedding_prices import EmbeddingRidge, require_embeddings
 from .features import (
     CountsMemo,
     HashedTfidf,
@@ -59,7 +59,7 @@ class ClassicPredictor(Predictor):
             raise ValueError(f"{self.name}: unknown setting(s) {sorted(unknown)}; known: {sorted(self.PRESETS[preset])}")
         for key, value in params.items():
             check_setting_type(self.name, key, value, self.PRESETS[preset][key])
-            if key in POSITIVE_SETTINGS and value < 1:  # 0 features crashes the hashing vectorizer itself
+            if key in POSITIVE_SETTINGS and (value is None or value < 1):  # 0 features crashes the hashing vectorizer itself
                 raise ValueError(f"{self.name}: setting {key} must be at least 1, got {value}")
             if key in SHARE_SETTINGS and not 0 <= value < 1:
                 raise ValueError(f"{self.name}: setting {key} is a share of rows, 0 ≤ {key} < 1, got {value}")
@@ -280,6 +280,8 @@ class _DenseTreeFeatures:
         if self.preset == "seed":
             self.words = WordCounts(self.params["n_features"])
             return self.words.fit_transform(texts).toarray()
+        if self.params.get("embedding_ridge", False):
+            require_embeddings()
         self.meta = MetaFeatures().fit(items)
         memo = CountsMemo() if self.params.get("text_ridge", False) else None  # the topics and every fold's ridge hash the same texts
         self.tfidf = HashedTfidf(TextSettings(n_features=2**18, ngram_max=2), memo)
@@ -421,7 +423,7 @@ class XGBoostPredictor(ClassicPredictor):
         import xgboost
 
         matrix = xgboost.DMatrix(self._features.transform(items))
-        raw = np.mean([booster.predict(matrix) for booster in self._boosters], axis=0)
+        raw = np.mean([booster.predict(matrix) for booster in self._boosters], axis=0, dtype=np.float64)
         return from_target(np.asarray(raw, dtype=float), self.params["target"])
 
     @staticmethod
@@ -436,8 +438,12 @@ class XGBoostPredictor(ClassicPredictor):
     def _load_state(self, directory: Path) -> None:
         import xgboost
 
+        files = [directory / self._booster_file(index) for index in range(self.params.get("boosters", 1))]
+        missing = [path.name for path in files if not path.is_file()]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} missing; {CONFIG_FILE} says boosters={len(files)}")
         self._boosters = []
-        for index in range(self.params.get("boosters", 1)):
+        for index in range(len(files)):
             booster = xgboost.Booster()
             booster.load_model(str(directory / self._booster_file(index)))
             self._boosters.append(booster)

