@@ -297,11 +297,10 @@ class _DenseTreeFeatures:
         if self.params.get("text_ridge", False):
             ridge_prices, self.ridge = cross_fit(partial(self._text_ridge, memo), items, TEXT_RIDGE_FOLDS, self.seed, workers=self.params.get("n_jobs", 1))
             self.ridge.share_counts(None)
+        log_prices = np.log1p(np.asarray([item.price for item in items], dtype=float))
         if self.params.get("brand_prices", False):
-            log_prices = np.log1p(np.asarray([item.price for item in items], dtype=float))
             brand_columns, self.brands = BrandPrices.fit_out_of_fold(items, log_prices, TEXT_RIDGE_FOLDS, self.seed)
         if self.params.get("embedding_ridge", False):
-            log_prices = np.log1p(np.asarray([item.price for item in items], dtype=float))
             embedding_column, self.embedding_ridge = EmbeddingRidge.fit_out_of_fold(items, log_prices, TEXT_RIDGE_FOLDS, self.seed)
         return self._hide_sources(self._assemble(items, text, ridge_prices, brand_columns, embedding_column))
 
@@ -427,7 +426,7 @@ class XGBoostPredictor(ClassicPredictor):
 
         matrix = xgboost.DMatrix(self._features.transform(items))
         raw = np.mean([booster.predict(matrix) for booster in self._boosters], axis=0, dtype=np.float64)
-        return from_target(np.asarray(raw, dtype=float), self.params["target"])
+        return from_target(raw, self.params["target"])
 
     @staticmethod
     def _booster_file(index: int) -> str:
@@ -446,9 +445,9 @@ class XGBoostPredictor(ClassicPredictor):
         if missing:
             raise ValueError(f"{missing} missing; {CONFIG_FILE} says boosters={len(files)}")
         self._boosters = []
-        for index in range(len(files)):
+        for path in files:
             booster = xgboost.Booster()
-            booster.load_model(str(directory / self._booster_file(index)))
+            booster.load_model(str(path))
             self._boosters.append(booster)
         self._features = _DenseTreeFeatures(self.preset, self.params, self.seed)
         self._features.load(directory)

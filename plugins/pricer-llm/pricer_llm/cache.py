@@ -97,12 +97,7 @@ class ReplyCache:
             self._warn_once(error)
 
     def put(self, key: str, reply: dict[str, Any]) -> None:
-        try:
-            with self._lock:
-                self._connection.execute("INSERT OR REPLACE INTO replies VALUES (?, ?)", (key, json.dumps(reply)))
-                self._connection.commit()
-        except sqlite3.DatabaseError as error:
-            self._warn_once(error)
+        self.put_many([(key, reply)])
 
     def put_many(self, entries: list[tuple[str, dict[str, Any]]]) -> None:
         """One commit for many replies: thousands of embeddings would otherwise pay a commit each."""

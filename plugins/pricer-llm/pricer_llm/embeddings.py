@@ -116,11 +116,10 @@ def embed_cached(items: list[Item], cache_path: str | Path | None = None) -> np.
     if cache is None:
         return embed(items)
     identity = _cache_identity()
-    texts = [embedding_text(item) for item in items]
-    keys = [ReplyCache.key(identity, None, {"embed": text}) for text in texts]
+    keys = [ReplyCache.key(identity, None, {"embed": embedding_text(item)}) for item in items]
     vectors = np.zeros((len(items), DIMENSIONS), dtype=np.float32)
     missing: dict[str, list[int]] = {}
-    for row, (key, text) in enumerate(zip(keys, texts)):
+    for row, key in enumerate(keys):
         found = _decoded(cache.get(key)) if key not in missing else None
         if found is None:
             missing.setdefault(key, []).append(row)
@@ -133,5 +132,5 @@ def embed_cached(items: list[Item], cache_path: str | Path | None = None) -> np.
             raise RuntimeError(f"{encoder_id()}: vectors of {encoded.shape[1]} numbers, pricer reads {DIMENSIONS}")
         for rows, vector in zip(missing.values(), encoded):
             vectors[rows] = vector
-        cache.put_many([(key, {"text": base64.b64encode(vector.astype(np.float32).tobytes()).decode()}) for key, vector in zip(missing, encoded)])
+        cache.put_many([(key, {"text": base64.b64encode(vector.tobytes()).decode()}) for key, vector in zip(missing, encoded)])
     return vectors
