@@ -34,12 +34,11 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="a file written by --save: print this run − that run, paired")
     args = parser.parse_args()
     saved = read_saved(args.against, parser) if args.against else None  # a bad file fails before the long run
-    from pricer_core.cli.commands import parse_settings
-
+    options = settings_or_exit(args.settings, parser)
     with tempfile.TemporaryDirectory() as out:
         results = run_bench(
             predictors=args.predictors or DEFAULT, size=args.size, out=f"{out}/bench", echo=lambda _: None,
-            loso=True, options=parse_settings(tuple(args.settings)), progress=False,
+            loso=True, options=options, progress=False,
         )
         official_errors = item_errors(Path(out) / "bench" / "predictions.jsonl")
     official = {entry["name"]: entry["metrics"]["mae"] for entry in results["predictors"] if entry["status"] == "ok"}
@@ -59,6 +58,18 @@ def main() -> None:
     if saved is not None:
         for line in against_lines(errors, saved):
             print(line)
+
+
+def settings_or_exit(settings: list[str], parser: argparse.ArgumentParser) -> dict:
+    """--set NAME.KEY=VALUE parsed as pricer-bench does; a malformed one is the parser's one-line error."""
+    import click
+
+    from pricer_core.cli.commands import parse_settings
+
+    try:
+        return parse_settings(tuple(settings))
+    except click.UsageError as error:
+        parser.error(error.format_message())
 
 
 def read_saved(path: Path, parser: argparse.ArgumentParser) -> dict:
@@ -97,7 +108,10 @@ def against_lines(now: dict, before: dict) -> list[str]:
     for protocol in ("official", "loso"):
         for name, errors in now[protocol].items():
             earlier = before[protocol].get(name)
-            if earlier is None or len(earlier) != len(errors) or None in errors or None in earlier:
+            if earlier is None:
+                continue
+            if len(earlier) != len(errors) or None in errors or None in earlier:  # said, not skipped silently
+                lines.append(f"  {protocol:<8} {name:<16} not paired: {len(errors)} items here, {len(earlier)} in the saved run, or a missing price")
                 continue
             lines.append(f"  {protocol:<8} {name:<16} {pair_text(paired_difference(errors, earlier, resamples=2000, seed=42))}")
     return lines

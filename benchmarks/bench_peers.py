@@ -1,7 +1,7 @@
 """The peer a user would try first, beside pricer: AutoGluon's TabularPredictor on the same splits.
 
     python benchmarks/bench_peers.py --peer-python /path/to/autogluon-venv/bin/python \\
-        [--official-limit 1200] [--fold-limit 180] [-p xgboost -p ensemble ...]
+        [--official-limit 1200] [--fold-limit 180] [-p xgboost -p ensemble ...] [--set xgboost.preset=best]
 
 AutoGluon is never installed into the product: it runs in its own environment
 (`python -m venv ag && ag/bin/pip install "autogluon.tabular[lightgbm,catboost]"`), one process per
@@ -92,20 +92,24 @@ def main() -> None:
     from pricer_core.data.splits import Splits, load_bundle
     from pricer_core.evaluation.metrics import bootstrap_mean_ci
 
+    from bench_loso import settings_or_exit
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--peer-python", required=True, help="the Python of an environment with autogluon.tabular")
     parser.add_argument("--official-limit", type=int, default=1200, help="AutoGluon's time limit on the official split, seconds")
     parser.add_argument("--fold-limit", type=int, default=180, help="its time limit per leave-one-source-out fold, seconds")
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("-p", "--predictor", dest="predictors", action="append", help=f"pricer's side; default: {' '.join(DEFAULT)}")
+    parser.add_argument("--set", dest="settings", action="append", default=[], help="NAME.KEY=VALUE for pricer's side, as pricer-bench")
     args = parser.parse_args()
+    options = settings_or_exit(args.settings, parser)  # a wrong --set fails before the peer's hour, not after
 
     version = peer_version(args.peer_python)  # before an hour of pricer's fits, not after
     bundle = load_bundle()
     official = Splits("official", bundle.train, bundle.validation, bundle.test[: args.size])
     fold_list = [("official", official)] + folds(bundle, args.size)
     with tempfile.TemporaryDirectory() as scratch:
-        results = run_bench(predictors=args.predictors or DEFAULT, size=args.size, out=f"{scratch}/bench", echo=lambda _: None, loso=True, progress=False)
+        results = run_bench(predictors=args.predictors or DEFAULT, size=args.size, out=f"{scratch}/bench", echo=lambda _: None, loso=True, options=options, progress=False)
         official_errors = _official_errors(Path(scratch) / "bench")
         peer_errors: dict[str, np.ndarray] = {}
         for number, (source, fold) in enumerate(fold_list):

@@ -225,6 +225,13 @@ def test_a_wrongly_typed_setting_stops_the_bench_before_any_fit(tmp_path):
     assert "alpha='notjson' must be float" in line and "fitting" not in result.output
 
 
+def test_a_null_setting_is_refused_where_its_default_is_not_none(tmp_path):
+    pytest.importorskip("pricer_classic")
+    result = CliRunner().invoke(bench_command, ["-p", "linear", "--set", "linear.alpha=null", "--out", str(tmp_path / "o")])
+    line = one_error_line(result)
+    assert "alpha=None must be float" in line and "fitting" not in result.output
+
+
 # --- caches are keyed on content ---------------------------------------------------------------
 
 
@@ -294,6 +301,7 @@ def test_train_with_bad_flags_or_data_is_one_line(tmp_path):
     assert "random has no presets" in one_error_line(runner.invoke(main, ["train", "random", "--preset", "seed", "--out", out]))
     wrong_type = runner.invoke(main, ["train", "random", "--set", "seed=notjson", "--out", out])
     assert "seed='notjson' must be int" in one_error_line(wrong_type)
+    assert "seed=None must be int" in one_error_line(runner.invoke(main, ["train", "random", "--set", "seed=null", "--out", out]))
     bad_data = runner.invoke(main, ["train", "random", "--data", str(tmp_path / "missing"), "--out", out])
     assert "no such folder" in one_error_line(bad_data) and bad_data.exit_code == 1
     (tmp_path / "empty").mkdir()

@@ -1,5 +1,5 @@
-"""The fit cache: a fitted predictor is reused only for the same predictor, settings, plugin version
-and every field of every train/validation item; an entry that cannot be loaded is dropped and refitted."""
+"""The fit cache: a fitted predictor is reused only for the same predictor, settings, plugin version,
+code and every field of every train/validation item; an entry that cannot be loaded is dropped and refitted."""
 
 from __future__ import annotations
 
@@ -17,12 +17,34 @@ from pricer_core.plugins.registry import Registration
 from pricer_core.storage.persistence import load_predictor, read_meta, save_predictor
 
 
-def fit_key(registration: Registration, config: dict[str, Any], splits: Splits, version: str | None) -> str:
-    """Same predictor, settings, plugin version and every field of every train/validation item → reuse the fit."""
+def code_sha256(predictor_class: type) -> str:
+    """The source of the package that defines the predictor, and of pricer_core which it builds on.
+
+    A plugin edited without a version bump (the usual case while developing one) must not be served
+    the fit its old code made. Code in a third package that the predictor calls is not covered.
+    """
+    import sys
+
+    digest = hashlib.sha256()
+    for top in sorted({"pricer_core", predictor_class.__module__.partition(".")[0]}):
+        module = sys.modules.get(top)
+        roots = [Path(path) for path in getattr(module, "__path__", [])]
+        files = [path for root in roots for path in sorted(root.rglob("*.py"))]
+        if not roots and getattr(module, "__file__", None):  # a one-file plugin module
+            files = [Path(module.__file__)]
+        for path in files:
+            digest.update(f"{top}/{path.relative_to(path.parent if not roots else roots[0])}\n".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def fit_key(registration: Registration, config: dict[str, Any], splits: Splits, version: str | None, code: str = "") -> str:
+    """Same predictor, settings, plugin version, code and every field of every train/validation item → reuse the fit."""
     payload = {
         "name": registration.name,
         "plugin": registration.plugin,
         "version": version,
+        "code": code,
         "config": config,
         "train": content_sha256(splits.train),
         "validation": content_sha256(splits.validation),
@@ -39,7 +61,7 @@ def fit_or_load(
     echo: Callable[[str], None],
 ) -> tuple[Any, float, bool]:
     """(fitted predictor, fit seconds, whether it came from the cache); an unusable cache entry is refitted."""
-    key = fit_key(registration, predictor.config(), splits, version)
+    key = fit_key(registration, predictor.config(), splits, version, code_sha256(type(predictor)))
     folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir and predictor.cacheable else None
     if folder is not None and (folder.exists() or folder.is_symlink()):
         try:

@@ -154,9 +154,14 @@ def require_training_items(train: list[Item]) -> list[float]:
 
 
 def check_setting_type(owner: str, key: str, value: Any, default: Any) -> None:
-    """A setting must have its default's type (ints pass for floats): `alpha="notjson"` fails here, not mid-fit."""
-    if default is None or value is None:
+    """A setting must have its default's type (ints pass for floats): `alpha="notjson"` fails here, not mid-fit.
+
+    None passes only where the default is None: `--set epochs=null` would otherwise fail mid-fit.
+    """
+    if default is None:
         return
+    if value is None:
+        raise ValueError(f"{owner}: setting {key}=None must be {type(default).__name__} like its default {default!r}")
     if isinstance(default, bool) or isinstance(value, bool):
         matches = isinstance(value, bool) and isinstance(default, bool)
     elif isinstance(default, float):

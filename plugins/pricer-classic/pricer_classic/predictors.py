@@ -60,11 +60,11 @@ class ClassicPredictor(Predictor):
             raise ValueError(f"{self.name}: unknown setting(s) {sorted(unknown)}; known: {sorted(self.PRESETS[preset])}")
         for key, value in params.items():
             check_setting_type(self.name, key, value, self.PRESETS[preset][key])
-            if key in POSITIVE_SETTINGS and (value is None or value < 1):  # 0 features crashes the hashing vectorizer itself
+            if key in POSITIVE_SETTINGS and value < 1:  # 0 features crashes the hashing vectorizer itself
                 raise ValueError(f"{self.name}: setting {key} must be at least 1, got {value}")
             if key == "boosters" and value > MAX_BOOSTERS:  # a crafted config.json must not ask for millions of files
                 raise ValueError(f"{self.name}: setting boosters must be at most {MAX_BOOSTERS}, got {value}")
-            if key in SHARE_SETTINGS and (value is None or not 0 <= value < 1):
+            if key in SHARE_SETTINGS and not 0 <= value < 1:
                 raise ValueError(f"{self.name}: setting {key} is a share of rows, 0 ≤ {key} < 1, got {value}")
         self.preset = preset
         self.seed = seed

@@ -163,10 +163,15 @@ def test_source_dropout_hides_the_chosen_share_of_training_rows_only():
     assert (features.transform(train)[:, column] >= 0).all()  # at predict time every known source keeps its code
 
 
-@pytest.mark.parametrize("share", [-0.1, 1.0, 2.5, None])
+@pytest.mark.parametrize("share", [-0.1, 1.0, 2.5])
 def test_a_source_dropout_outside_its_range_is_one_clear_error(share):
     with pytest.raises(ValueError, match="source_dropout is a share of rows"):
         XGBoostPredictor(source_dropout=share)
+
+
+def test_a_null_source_dropout_is_refused_by_the_shared_type_check():
+    with pytest.raises(ValueError, match="source_dropout=None must be float"):
+        XGBoostPredictor(source_dropout=None)
 
 
 def test_xgboost_reads_a_shared_word_ridge_priced_out_of_fold():

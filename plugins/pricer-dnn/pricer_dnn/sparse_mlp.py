@@ -134,8 +134,6 @@ class SparseMlpPredictor(Predictor):
             raise ValueError(f"sparse-mlp: unknown setting(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
         for key, value in settings.items():
             check_setting_type("sparse-mlp", key, value, DEFAULTS[key])
-            if value is None:
-                raise ValueError(f"sparse-mlp: setting {key} needs a value")
             if key in POSITIVE and value < 1:
                 raise ValueError(f"sparse-mlp: setting {key} must be at least 1, got {value}")
         self.settings = {**DEFAULTS, **settings}

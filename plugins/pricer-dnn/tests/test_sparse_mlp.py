@@ -89,7 +89,7 @@ def test_one_tensor_shared_by_every_network_is_refused(tmp_path):
 
 
 def test_a_missing_setting_value_is_a_clear_error():
-    with pytest.raises(ValueError, match="hidden needs a value"):
+    with pytest.raises(ValueError, match="hidden=None must be int"):
         SparseMlpPredictor(hidden=None)
     with pytest.raises(ValueError, match="at most 16"):
         SparseMlpPredictor(networks=1000)
