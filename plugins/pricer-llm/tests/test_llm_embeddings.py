@@ -65,3 +65,24 @@ def test_an_unusable_cache_location_encodes_without_it(tmp_path, caplog):
 
 def test_no_items_no_vectors(tmp_path):
     assert embeddings.embed_cached([], tmp_path / "e.sqlite").shape == (0, embeddings.DIMENSIONS)
+
+
+def test_a_run_interrupted_mid_way_keeps_the_chunks_it_committed(tmp_path, monkeypatch):
+    """Ctrl-C (or a kill) in the third chunk: the first two chunks' vectors are served next time, not re-encoded."""
+    real, calls = embeddings.embed, []
+
+    def interrupted_on_the_third_chunk(given, **kw):
+        calls.append(len(given))
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(given, **kw)
+
+    monkeypatch.setattr(embeddings, "embed", interrupted_on_the_third_chunk)
+    wanted = items(*[f"a {colour} cotton shirt, size {size}" for colour in ("red", "blue", "green") for size in range(3)])
+    with pytest.raises(KeyboardInterrupt):
+        embeddings.embed_cached(wanted, tmp_path / "e.sqlite", chunk_size=2)
+    calls.clear()
+    monkeypatch.setattr(embeddings, "embed", lambda given, **kw: calls.append(len(given)) or real(given, **kw))
+    vectors = embeddings.embed_cached(wanted, tmp_path / "e.sqlite", chunk_size=2)
+    assert sum(calls) == len(wanted) - 4  # the two committed chunks were kept
+    assert np.allclose(vectors, real(wanted), atol=1e-5)
