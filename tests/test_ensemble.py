@@ -444,3 +444,58 @@ def test_a_member_that_cannot_be_refitted_leaves_the_hidden_source_weights(throw
 def test_bad_held_out_settings_are_one_clear_error(settings, message):
     with pytest.raises(ValueError, match=message):
         Ensemble(**settings)
+
+
+class _Memoriser:
+    """Knows the price of every row it learned; 20% high on anything else. With `learn` it also learns validation."""
+
+    per_item = False
+
+    def __init__(self, prices, learn):
+        self.prices, self.learn, self.known = prices, learn, set()
+
+    def fit(self, train, validation):
+        self.known = {item.id for item in train + (validation if self.learn else [])}
+        return self
+
+    def predict(self, items):
+        return [self.prices[item.id] * (1.0 if item.id in self.known else 1.2) for item in items]
+
+    def learns_from_validation(self):
+        return self.learn
+
+    def without_validation(self):
+        return _Memoriser(self.prices, learn=False)
+
+
+def test_a_member_that_learned_validation_is_weighed_by_its_twin_and_predicts_itself():
+    """Judged by itself it would look perfect on validation and take every weight; its twin shows what it does on rows it never saw."""
+    splits = load_bundle()
+    train, validation = splits.train[:50], splits.validation
+    prices = {item.id: item.price for item in train + validation}
+    learner = _Memoriser(prices, learn=True).fit(train, validation)
+    ensemble = Ensemble(unseen_source_weights=False)
+    ensemble.offer_members({"learner": learner, "steady": _Steady(prices)})
+    ensemble.fit(train, validation)
+    assert ensemble.describe()["judged_by_twin_without_validation"] == ["learner"]
+    assert ensemble.validation_scores["learner"] > 0  # the twin's honest error, not the memoriser's zero
+    assert ensemble._predictors["learner"] is learner  # the blend prices with the member fitted on more rows
+    honest = Ensemble(unseen_source_weights=False)
+    honest.offer_members({"learner": _Memoriser(prices, learn=False).fit(train, validation), "steady": _Steady(prices)})
+    honest.fit(train, validation)
+    assert ensemble.weights == honest.weights and ensemble.intercept == honest.intercept
+    fooled = Ensemble(unseen_source_weights=False)  # what weighing it by itself would give
+    fooled.offer_members({"learner": _Memoriser(prices, learn=True).fit(train, validation), "steady": _Steady(prices)})
+    fooled._judges = lambda pool, train, validation: pool
+    fooled.fit(train, validation)
+    assert fooled.validation_scores["learner"] == 0 and fooled.weights != honest.weights
+
+
+def test_the_bench_gives_no_conformal_interval_to_a_predictor_that_learned_validation(tmp_path):
+    pytest.importorskip("pricer_classic")
+    settings = {"n_estimators": 20, "svd_components": 8, "text_ridge": False, "brand_prices": False}
+    options = {"xgboost": {**settings, "learn_from_validation": True}}
+    results = run_bench(predictors=["xgboost", "constant-mean"], size=20, out=tmp_path, echo=lambda _: None, options=options, use_cache=False)
+    entries = {entry["name"]: entry for entry in results["predictors"]}
+    assert entries["xgboost"]["status"] == "ok" and "learned from the validation rows" in entries["xgboost"]["interval"]["error"]
+    assert entries["constant-mean"]["interval"]["level"] == 0.9

@@ -57,6 +57,20 @@ class NoName(ConstantMean):
     name = ""
 
 
+class LearnsValidationWithoutTwin(ConstantMean):
+    name = "learns-without-twin"
+
+    def learns_from_validation(self):
+        return True
+
+
+class TwinStillLearns(LearnsValidationWithoutTwin):
+    name = "twin-still-learns"
+
+    def without_validation(self):
+        return TwinStillLearns()
+
+
 @pytest.mark.parametrize(
     "factory, rule",
     [
@@ -67,6 +81,8 @@ class NoName(ConstantMean):
         (ReturnsOther, "fit-returns-self"),
         (AcceptsEmpty, "empty-train-error"),
         (NoName, "declares-name-and-needs"),
+        (LearnsValidationWithoutTwin, "validation-twin"),
+        (TwinStillLearns, "validation-twin"),
     ],
 )
 def test_each_violation_is_caught_and_named(factory, rule):

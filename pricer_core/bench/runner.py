@@ -22,7 +22,7 @@ from pricer_core.bench.fit_cache import fit_or_load
 from pricer_core.evaluation.evaluator import DEFAULT_WORKERS, evaluate
 from pricer_core.plugins.registry import PluginSet, Registration, collect
 from pricer_core.item import Item
-from pricer_core.contract.predictor import Predictor, check_settings
+from pricer_core.contract.predictor import Predictor, check_settings, learned_from_validation
 from pricer_core.data.readers import DataError, read_items
 from pricer_core.bench.results import BenchResults, DatasetInfo, Metrics, PairedDifference, PredictorResult
 from pricer_core.settings import cache_root, debug
@@ -287,7 +287,9 @@ def _score_entry(entry: PredictorResult, predictor: Predictor, evaluation: Any, 
     entry.predict_seconds = round(evaluation.predict_seconds, 3)
     entry.cost_usd = float(predictor.cost_usd())
     entry.details = predictor.describe()
-    if not getattr(predictor, "per_item", False):
+    if learned_from_validation(predictor):
+        entry.interval = {"error": "no interval: it learned from the validation rows its residuals would come from"}
+    elif not getattr(predictor, "per_item", False):
         try:
             entry.interval = _conformal(predictor, splits.validation, evaluation.records)
         except Exception as error:  # intervals are extra: their failure must not fail a scored predictor

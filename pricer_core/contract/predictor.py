@@ -113,6 +113,23 @@ class Predictor(ABC):
     def bypass_caches(self) -> None:
         """Called for `--no-cache`: answer from the source, never from a stored reply (LLM predictors override)."""
 
+    def learns_from_validation(self) -> bool:
+        """True when `fit` also learns from the validation rows' prices (more rows for the final model).
+
+        Those rows then cannot judge it: the bench gives it no conformal interval, and a blend weighs
+        it by a twin from `without_validation()` instead.
+        """
+        return False
+
+    def without_validation(self) -> Predictor:
+        """An unfitted twin with the same settings that learns from train alone (see `learns_from_validation`)."""
+        raise NotImplementedError(f"{self.name}: learns from validation but offers no twin without it")
+
+
+def learned_from_validation(predictor: Any) -> bool:
+    """Whether this predictor's fit learned the validation rows' prices (False for one that predates the question)."""
+    return bool(getattr(predictor, "learns_from_validation", lambda: False)())
+
 
 @dataclass
 class ProcessReport:

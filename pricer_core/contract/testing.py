@@ -23,7 +23,7 @@ from typing import Any
 
 from pricer_core.item import Item
 from pricer_core.contract.checks import PredictionError, check_predictions
-from pricer_core.contract.predictor import Needs, Predictor
+from pricer_core.contract.predictor import Needs, Predictor, learned_from_validation
 
 PREDICTOR_RULES = (
     "declares-name-and-needs",
@@ -34,6 +34,7 @@ PREDICTOR_RULES = (
     "deterministic",
     "save-load-new-process",
     "empty-train-error",
+    "validation-twin",
 )
 
 
@@ -122,7 +123,7 @@ def check_predictor(
             raise ConformanceError("empty-train-error", f"fit([]) raised {type(error).__name__}, expected ValueError") from error
         else:
             raise ConformanceError("empty-train-error", "fit([]) did not raise ValueError")
-    prediction_rules = {"fit-returns-self", "predict-count", "predict-finite", "predict-non-negative", "deterministic", "save-load-new-process"}
+    prediction_rules = {"fit-returns-self", "predict-count", "predict-finite", "predict-non-negative", "deterministic", "save-load-new-process", "validation-twin"}
     if not prediction_rules & set(rules):
         return
     predictor = _fit(factory, train, validation)
@@ -131,12 +132,25 @@ def check_predictor(
         second = _predictions(_fit(factory, train, validation), test)
         if not _same(first, second):
             raise ConformanceError("deterministic", "two fits on the same data gave different predictions")
+    if "validation-twin" in rules and learned_from_validation(predictor):
+        _check_validation_twin(predictor, train, validation, test)
     if "save-load-new-process" in rules:
         with tempfile.TemporaryDirectory() as folder:
             save_predictor(predictor, Path(folder) / "saved")
             loaded = _load_in_new_process(Path(folder), test, type(predictor))
         if not _same(first, loaded, tolerance=1e-4):
             raise ConformanceError("save-load-new-process", "the loaded predictor predicts differently")
+
+
+def _check_validation_twin(predictor: Predictor, train: list[Item], validation: list[Item], test: list[Item]) -> None:
+    """A predictor that learns validation prices offers an unfitted twin of its class that does not (the ensemble weighs it by that twin)."""
+    try:
+        twin = predictor.without_validation()
+    except NotImplementedError as error:
+        raise ConformanceError("validation-twin", str(error)) from None
+    if type(twin) is not type(predictor) or twin is predictor or learned_from_validation(twin):
+        raise ConformanceError("validation-twin", "without_validation() must return a new predictor of the same class that does not learn from validation")
+    _predictions(_fit(lambda: twin, train, validation), test)
 
 
 def assert_clear_error(call: Callable[[], Any], *words: str) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 from pricer_core.item import Item
 from pricer_core.contract.checks import is_finite_number
-from pricer_core.contract.predictor import Predictor, require_training_items
+from pricer_core.contract.predictor import Predictor, learned_from_validation, require_training_items
 from pricer_core.errors import one_line
 
 UNSEEN_SOURCE = "pricer:unseen-source"  # no training file has this source: members see it as new
@@ -147,6 +147,7 @@ class Ensemble(Predictor):
         self.known_sources: list[str] = []
         self.validation_scores: dict[str, float] = {}
         self.failed_items = 0
+        self.judged_by_twin: list[str] = []  # members that learned validation prices, weighed by a twin that did not
 
     def config(self) -> dict[str, Any]:
         return {
@@ -198,6 +199,7 @@ class Ensemble(Predictor):
             "validation_mae": self.validation_scores,
             "held_out_source_mae": self.held_out_scores,
             "validation_items_without_prediction": self.failed_items,
+            "judged_by_twin_without_validation": self.judged_by_twin,
         }
 
     def fit(self, train: list[Item], validation: list[Item]) -> Ensemble:
@@ -217,10 +219,11 @@ class Ensemble(Predictor):
         if self.per_item:
             scored = scored[: self.max_validation]  # each LLM call costs time or money
         blind = [item.model_copy(update={"price": None}) for item in scored]
-        columns = {name: predict_all(pool[name], blind)[0] for name in chosen}
+        judges = self._judges(pool, train, validation)
+        columns = {name: predict_all(judges[name], blind)[0] for name in chosen}
         # The same rows with the source hidden: what members do on a catalogue they never saw.
         # Per-item (LLM) members would pay for every call twice; there the global weights serve.
-        hidden = {} if self.per_item or not self.unseen_source_weights else self._hidden_source_columns(pool, blind)
+        hidden = {} if self.per_item or not self.unseen_source_weights else self._hidden_source_columns(judges, blind)
         # An item a member could not price is counted and left out of the weights, never fatal.
         usable = [
             row for row in range(len(scored))
@@ -273,6 +276,23 @@ class Ensemble(Predictor):
         for name in chosen:
             self.validation_rmsle[name] = float(np.sqrt(np.mean((logs[name] - truth) ** 2)))
         return self
+
+    def _judges(self, pool: dict[str, Predictor], train: list[Item], validation: list[Item]) -> dict[str, Predictor]:
+        """Who prices the validation rows for the weights: each member, or, for a member that learned
+        those rows' prices, its twin fitted on train alone (weights from held-out rows, applied to the
+        member fitted on more rows: stacking's usual refit)."""
+        judges = {}
+        self.judged_by_twin = []
+        for name, member in pool.items():
+            if learned_from_validation(member):
+                twin = member.without_validation()
+                if twin.fit(train, validation) is not twin:
+                    raise TypeError(f"ensemble: member {name}: fit must return self")
+                judges[name] = twin
+                self.judged_by_twin.append(name)
+            else:
+                judges[name] = member
+        return judges
 
     def _hidden_source_columns(self, pool: dict[str, Predictor], blind: list[Item]) -> dict[str, list[float | None]]:
         """Every member's prices for the validation rows with their source hidden, or none at all.

@@ -72,6 +72,8 @@ class ClassicPredictor(Predictor):
         self._fitted = False
 
     def fit(self, train: list[Item], validation: list[Item]) -> ClassicPredictor:
+        if self.learns_from_validation():  # nothing here is chosen on validation, so its rows may as well teach
+            train = train + [item for item in validation if item.price is not None]
         prices = np.asarray(require_training_items(train), dtype=float)
         check_items(train, "learn")
         self._fit(train, prices)
@@ -90,6 +92,12 @@ class ClassicPredictor(Predictor):
         directory.mkdir(parents=True, exist_ok=True)
         self._save_state(directory)
         (directory / CONFIG_FILE).write_text(json.dumps({"preset": self.preset, "seed": self.seed, "params": self.params}, indent=1))
+
+    def learns_from_validation(self) -> bool:
+        return bool(self.params.get("learn_from_validation", False))
+
+    def without_validation(self) -> ClassicPredictor:
+        return type(self)(self.preset, self.seed, **{**self.params, "learn_from_validation": False})
 
     @classmethod
     def load(cls, directory: str | Path) -> ClassicPredictor:
@@ -382,6 +390,7 @@ XGBOOST_DEFAULT: dict[str, Any] = {
     "n_estimators": 600, "learning_rate": 0.05, "max_depth": 6, "subsample": 0.8, "colsample_bytree": 0.5, "svd_components": 200,
     "target": "log", "price_power": 0.0, "n_jobs": 2, "source_dropout": 0.0, "objective": "reg:squarederror",
     "text_ridge": True, "item_numbers": True, "brand_prices": True, "embedding_ridge": False, "boosters": 1,
+    "learn_from_validation": False,
 }
 
 

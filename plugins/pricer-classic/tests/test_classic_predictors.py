@@ -36,6 +36,12 @@ def test_conformance(cls, rule):
     check_predictor(factory, rules=[rule])
 
 
+def test_an_xgboost_that_learns_from_validation_meets_the_contract_twin_included():
+    factory = lambda: XGBoostPredictor(**SMALL[XGBoostPredictor], learn_from_validation=True)  # noqa: E731
+    factory.name, factory.needs = XGBoostPredictor.name, XGBoostPredictor.needs
+    check_predictor(factory, rules=["validation-twin", "save-load-new-process"])
+
+
 @pytest.mark.parametrize("cls", WITH_SEED_PRESET, ids=lambda cls: cls.name)
 def test_seed_preset_fits_and_predicts(cls):
     train, validation, test = tiny_data()
@@ -346,3 +352,20 @@ def test_the_best_preset_is_the_default_with_the_embedding_column_and_three_boos
     best, default = XGBoostPredictor(preset="best").params, XGBoostPredictor().params
     assert {key for key in best if best[key] != default[key]} == {"embedding_ridge", "boosters"}
     assert best["embedding_ridge"] is True and best["boosters"] == 3
+
+
+def test_learning_from_validation_is_fitting_on_both_and_its_twin_learns_from_train_alone(tmp_path):
+    train, validation, test = tiny_data()
+    unpriced = validation[0].model_copy(update={"price": None})  # a validation row without a price teaches nothing, and is no error
+    learner = XGBoostPredictor(n_estimators=5, svd_components=4, learn_from_validation=True).fit(train, validation + [unpriced])
+    pooled = XGBoostPredictor(n_estimators=5, svd_components=4).fit(train + validation, [])
+    assert learner.learns_from_validation() and not pooled.learns_from_validation()
+    assert learner.predict(test) == pooled.predict(test)
+    twin = learner.without_validation()
+    assert not twin.learns_from_validation() and not twin._fitted
+    assert {**twin.params, "learn_from_validation": True} == learner.params and twin.preset == learner.preset and twin.seed == learner.seed
+    assert twin.fit(train, validation).predict(test) == XGBoostPredictor(n_estimators=5, svd_components=4).fit(train, []).predict(test)
+    save_predictor(learner, tmp_path / "m")
+    from pricer_core.storage.persistence import load_predictor
+
+    assert load_predictor(tmp_path / "m").learns_from_validation()  # a saved learner is still given no validation interval
