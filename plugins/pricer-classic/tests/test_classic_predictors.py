@@ -348,10 +348,10 @@ def test_a_booster_count_that_is_no_whole_number_from_one_is_one_clear_error(boo
         XGBoostPredictor(boosters=boosters)
 
 
-def test_the_best_preset_is_the_default_with_the_embedding_column_and_three_boosters():
+def test_the_best_preset_is_the_default_with_the_embedding_column_three_boosters_and_the_validation_rows():
     best, default = XGBoostPredictor(preset="best").params, XGBoostPredictor().params
-    assert {key for key in best if best[key] != default[key]} == {"embedding_ridge", "boosters"}
-    assert best["embedding_ridge"] is True and best["boosters"] == 3
+    assert {key for key in best if best[key] != default[key]} == {"embedding_ridge", "boosters", "learn_from_validation"}
+    assert best["embedding_ridge"] is True and best["boosters"] == 3 and best["learn_from_validation"] is True
 
 
 def test_learning_from_validation_is_fitting_on_both_and_its_twin_learns_from_train_alone(tmp_path):
