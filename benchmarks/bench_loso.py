@@ -25,6 +25,7 @@ DEFAULT = ["constant-median", "linear", "bow-linear", "xgboost", "ensemble"]
 def main() -> None:
     from pricer_core.bench.loso import loso_lines
     from pricer_core.bench.runner import run_bench
+    from pricer_core.errors import one_line
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-p", "--predictor", dest="predictors", action="append", help=f"default: {' '.join(DEFAULT)}")
@@ -36,10 +37,13 @@ def main() -> None:
     saved = read_saved(args.against, parser) if args.against else None  # a bad file fails before the long run
     options = settings_or_exit(args.settings, parser)
     with tempfile.TemporaryDirectory() as out:
-        results = run_bench(
-            predictors=args.predictors or DEFAULT, size=args.size, out=f"{out}/bench", echo=lambda _: None,
-            loso=True, options=options, progress=False,
-        )
+        try:
+            results = run_bench(
+                predictors=args.predictors or DEFAULT, size=args.size, out=f"{out}/bench", echo=lambda _: None,
+                loso=True, options=options, progress=False,
+            )
+        except ValueError as error:  # an unknown predictor or setting: refused before any fit
+            parser.error(one_line(error))
         official_errors = item_errors(Path(out) / "bench" / "predictions.jsonl")
     official = {entry["name"]: entry["metrics"]["mae"] for entry in results["predictors"] if entry["status"] == "ok"}
     print("official test[:%d] MAE $: " % args.size + ", ".join(f"{name} {mae:.2f}" for name, mae in sorted(official.items(), key=lambda pair: pair[1])))

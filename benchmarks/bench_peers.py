@@ -90,6 +90,7 @@ def main() -> None:
     from pricer_core.bench.loso import folds
     from pricer_core.bench.runner import run_bench
     from pricer_core.data.splits import Splits, load_bundle
+    from pricer_core.errors import one_line
     from pricer_core.evaluation.metrics import bootstrap_mean_ci
 
     from bench_loso import settings_or_exit
@@ -109,7 +110,10 @@ def main() -> None:
     official = Splits("official", bundle.train, bundle.validation, bundle.test[: args.size])
     fold_list = [("official", official)] + folds(bundle, args.size)
     with tempfile.TemporaryDirectory() as scratch:
-        results = run_bench(predictors=args.predictors or DEFAULT, size=args.size, out=f"{scratch}/bench", echo=lambda _: None, loso=True, options=options, progress=False)
+        try:
+            results = run_bench(predictors=args.predictors or DEFAULT, size=args.size, out=f"{scratch}/bench", echo=lambda _: None, loso=True, options=options, progress=False)
+        except ValueError as error:  # an unknown predictor or setting: refused before any fit
+            parser.error(one_line(error))
         official_errors = _official_errors(Path(scratch) / "bench")
         peer_errors: dict[str, np.ndarray] = {}
         for number, (source, fold) in enumerate(fold_list):

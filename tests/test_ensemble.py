@@ -484,6 +484,7 @@ def test_a_member_that_learned_validation_is_weighed_by_its_twin_and_predicts_it
     honest.offer_members({"learner": _Memoriser(prices, learn=False).fit(train, validation), "steady": _Steady(prices)})
     honest.fit(train, validation)
     assert ensemble.weights == honest.weights and ensemble.intercept == honest.intercept
+    assert ensemble.learns_from_validation() and not honest.learns_from_validation()  # so the bench gives the blend no interval either
     fooled = Ensemble(unseen_source_weights=False)  # what weighing it by itself would give
     fooled.offer_members({"learner": _Memoriser(prices, learn=True).fit(train, validation), "steady": _Steady(prices)})
     fooled._judges = lambda pool, train, validation: pool

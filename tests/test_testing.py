@@ -64,6 +64,25 @@ class LearnsValidationWithoutTwin(ConstantMean):
         return True
 
 
+class TwinPricesBelowZero(ConstantMean):
+    """Meets every rule itself; its twin without validation prices below zero."""
+
+    name = "twin-below-zero"
+
+    def __init__(self, learns=True):
+        super().__init__()
+        self.learns = learns
+
+    def learns_from_validation(self):
+        return self.learns
+
+    def without_validation(self):
+        return TwinPricesBelowZero(learns=False)
+
+    def predict(self, items):
+        return super().predict(items) if self.learns else [-1.0 for _ in items]
+
+
 class TwinStillLearns(LearnsValidationWithoutTwin):
     name = "twin-still-learns"
 
@@ -83,6 +102,7 @@ class TwinStillLearns(LearnsValidationWithoutTwin):
         (NoName, "declares-name-and-needs"),
         (LearnsValidationWithoutTwin, "validation-twin"),
         (TwinStillLearns, "validation-twin"),
+        (TwinPricesBelowZero, "validation-twin"),
     ],
 )
 def test_each_violation_is_caught_and_named(factory, rule):

@@ -17,28 +17,47 @@ from pricer_core.plugins.registry import Registration
 from pricer_core.storage.persistence import load_predictor, read_meta, save_predictor
 
 
-def code_sha256(predictor_class: type) -> str:
-    """The source of the package that defines the predictor, and of pricer_core which it builds on.
+def code_sha256(predictor_class: type) -> str | None:
+    """The source of every package the predictor's class comes from (its bases' too), of the
+    packages it names in `code_packages`, and of pricer_core; None when some of it cannot be read.
 
     A plugin edited without a version bump (the usual case while developing one) must not be served
-    the fit its old code made. Code in a third package that the predictor calls is not covered.
+    the fit its old code made. None means "do not cache this fit": a predictor whose code cannot be
+    fingerprinted (typed into a notebook, say) is refitted, never served an old fit.
     """
+    import importlib.util
     import sys
+    from types import SimpleNamespace
 
+    tops = {"pricer_core", *getattr(predictor_class, "code_packages", ())}
+    tops |= {base.__module__.partition(".")[0] for base in predictor_class.__mro__ if base.__module__ not in ("builtins", "abc")}
     digest = hashlib.sha256()
-    for top in sorted({"pricer_core", predictor_class.__module__.partition(".")[0]}):
-        module = sys.modules.get(top)
-        roots = [Path(path) for path in getattr(module, "__path__", [])]
-        files = [path for root in roots for path in sorted(root.rglob("*.py"))]
-        if not roots and getattr(module, "__file__", None):  # a one-file plugin module
-            files = [Path(module.__file__)]
-        for path in files:
-            digest.update(f"{top}/{path.relative_to(path.parent if not roots else roots[0])}\n".encode())
-            digest.update(path.read_bytes())
+    try:
+        for top in sorted(tops):
+            module = sys.modules.get(top)
+            if module is None and top in getattr(predictor_class, "code_packages", ()):
+                spec = importlib.util.find_spec(top)  # named but not imported yet (imported mid-fit), or not installed
+                if spec is None:
+                    continue  # not installed, so not run
+                module = SimpleNamespace(__path__=spec.submodule_search_locations, __file__=spec.origin)
+            roots = [Path(path) for path in getattr(module, "__path__", None) or []]
+            if roots:
+                files = [(root, path) for root in roots for path in sorted(root.rglob("*.py"))]
+            elif module is not None and getattr(module, "__file__", None):  # a one-file module
+                files = [(Path(module.__file__).parent, Path(module.__file__))]
+            else:
+                return None
+            for root, path in files:
+                if path.is_symlink() and not path.exists():  # an editor's lock file, not code
+                    continue
+                digest.update(f"{top}/{path.relative_to(root)}\n".encode())
+                digest.update(path.read_bytes())
+    except (OSError, ValueError):
+        return None
     return digest.hexdigest()
 
 
-def fit_key(registration: Registration, config: dict[str, Any], splits: Splits, version: str | None, code: str = "") -> str:
+def fit_key(registration: Registration, config: dict[str, Any], splits: Splits, version: str | None, code: str) -> str:
     """Same predictor, settings, plugin version, code and every field of every train/validation item → reuse the fit."""
     payload = {
         "name": registration.name,
@@ -61,8 +80,14 @@ def fit_or_load(
     echo: Callable[[str], None],
 ) -> tuple[Any, float, bool]:
     """(fitted predictor, fit seconds, whether it came from the cache); an unusable cache entry is refitted."""
-    key = fit_key(registration, predictor.config(), splits, version, code_sha256(type(predictor)))
-    folder = cache_dir / "fits" / f"{registration.name}-{key}" if cache_dir and predictor.cacheable else None
+    folder = key = None
+    if cache_dir and predictor.cacheable:
+        code = code_sha256(type(predictor))
+        if code is None:
+            echo(f"  {registration.name}: its code cannot be fingerprinted, so its fit is not cached")
+        else:
+            key = fit_key(registration, predictor.config(), splits, version, code)
+            folder = cache_dir / "fits" / f"{registration.name}-{key}"
     if folder is not None and (folder.exists() or folder.is_symlink()):
         try:
             meta = read_meta(folder)

@@ -287,13 +287,13 @@ def _score_entry(entry: PredictorResult, predictor: Predictor, evaluation: Any, 
     entry.predict_seconds = round(evaluation.predict_seconds, 3)
     entry.cost_usd = float(predictor.cost_usd())
     entry.details = predictor.describe()
-    if learned_from_validation(predictor):
-        entry.interval = {"error": "no interval: it learned from the validation rows its residuals would come from"}
-    elif not getattr(predictor, "per_item", False):
-        try:
+    try:  # intervals are extra: their failure must not fail a scored predictor
+        if learned_from_validation(predictor):
+            entry.interval = {"error": "no interval: it learned from the validation rows its residuals would come from"}
+        elif not getattr(predictor, "per_item", False):
             entry.interval = _conformal(predictor, splits.validation, evaluation.records)
-        except Exception as error:  # intervals are extra: their failure must not fail a scored predictor
-            entry.interval = {"error": one_line(error)}
+    except Exception as error:
+        entry.interval = {"error": one_line(error)}
 
 
 def write_results(

@@ -65,6 +65,8 @@ class Predictor(ABC):
     per_item: ClassVar[bool] = False
     # The bench reuses a fit from its cache when settings and data match; False refits every run.
     cacheable: ClassVar[bool] = True
+    # Packages besides its own (and its bases') whose code its fit runs: their source is part of the cache key.
+    code_packages: ClassVar[tuple[str, ...]] = ()
     # A predictor that blends others (the ensemble) is fitted after them and offered them first.
     blends: ClassVar[bool] = False
     # Whether a blend may use this predictor as a member (baselines say no).

@@ -123,7 +123,9 @@ def check_predictor(
             raise ConformanceError("empty-train-error", f"fit([]) raised {type(error).__name__}, expected ValueError") from error
         else:
             raise ConformanceError("empty-train-error", "fit([]) did not raise ValueError")
-    prediction_rules = {"fit-returns-self", "predict-count", "predict-finite", "predict-non-negative", "deterministic", "save-load-new-process", "validation-twin"}
+    prediction_rules = {"fit-returns-self", "predict-count", "predict-finite", "predict-non-negative", "deterministic", "save-load-new-process"}
+    if "validation-twin" in rules and learned_from_validation(factory()):  # a setting, known before any fit
+        _check_validation_twin(_fit(factory, train, validation), train, validation, test)
     if not prediction_rules & set(rules):
         return
     predictor = _fit(factory, train, validation)
@@ -132,8 +134,6 @@ def check_predictor(
         second = _predictions(_fit(factory, train, validation), test)
         if not _same(first, second):
             raise ConformanceError("deterministic", "two fits on the same data gave different predictions")
-    if "validation-twin" in rules and learned_from_validation(predictor):
-        _check_validation_twin(predictor, train, validation, test)
     if "save-load-new-process" in rules:
         with tempfile.TemporaryDirectory() as folder:
             save_predictor(predictor, Path(folder) / "saved")
@@ -150,7 +150,10 @@ def _check_validation_twin(predictor: Predictor, train: list[Item], validation: 
         raise ConformanceError("validation-twin", str(error)) from None
     if type(twin) is not type(predictor) or twin is predictor or learned_from_validation(twin):
         raise ConformanceError("validation-twin", "without_validation() must return a new predictor of the same class that does not learn from validation")
-    _predictions(_fit(lambda: twin, train, validation), test)
+    try:
+        _predictions(_fit(lambda: twin, train, validation), test)
+    except ConformanceError as error:
+        raise ConformanceError("validation-twin", f"the twin without validation breaks {error}") from None
 
 
 def assert_clear_error(call: Callable[[], Any], *words: str) -> None:

@@ -161,6 +161,11 @@ class Ensemble(Predictor):
             "held_out_rows": self.held_out_rows,
         }
 
+    def learns_from_validation(self) -> bool:
+        """Its weights come from twins, but it prices with the members: one that learned validation
+        prices makes validation residuals too small for an interval (it offers no twin of its own)."""
+        return any(learned_from_validation(member) for member in self._predictors.values())
+
     def offer_members(self, fitted: dict[str, Predictor]) -> None:
         """The bench hands over what it fitted in this run; only blendable predictors are kept."""
         self._offered = {name: predictor for name, predictor in fitted.items() if getattr(predictor, "blendable", True)}

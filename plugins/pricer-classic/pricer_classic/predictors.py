@@ -72,6 +72,7 @@ class ClassicPredictor(Predictor):
         self._fitted = False
 
     def fit(self, train: list[Item], validation: list[Item]) -> ClassicPredictor:
+        require_training_items(train)  # no train is an error even when validation rows would teach
         if self.learns_from_validation():  # nothing here is chosen on validation, so its rows may as well teach
             train = train + [item for item in validation if item.price is not None]
         prices = np.asarray(require_training_items(train), dtype=float)
@@ -103,6 +104,8 @@ class ClassicPredictor(Predictor):
     def load(cls, directory: str | Path) -> ClassicPredictor:
         directory = Path(directory)
         config = json.loads((directory / CONFIG_FILE).read_text())
+        if "learn_from_validation" in cls.PRESETS.get(config["preset"], {}):  # a folder saved before the setting learned train alone
+            config["params"].setdefault("learn_from_validation", False)
         predictor = cls(config["preset"], config["seed"], **config["params"])
         predictor._load_state(directory)
         predictor._fitted = True
@@ -399,6 +402,7 @@ class XGBoostPredictor(ClassicPredictor):
     cross-fitted price level and a cross-fitted text ridge's price; log target."""
 
     name = "xgboost"
+    code_packages = ("pricer_llm",)  # the embedding column's encoder: part of the fit cache's key
     PRESETS = {
         "default": XGBOOST_DEFAULT,
         # Slower, more accurate: the title-embedding ridge column (~2 min of encoding the first time,

@@ -111,6 +111,8 @@ def embed_cached(items: list[Item], cache_path: str | Path | None = None, chunk_
     """`embed`, with vectors kept in a SQLite cache (default: beside the fit cache); a bad entry is re-encoded."""
     from .cache import ReplyCache
 
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"embed_cached: chunk_size must be a positive whole number, got {chunk_size!r}")
     if not items:
         return np.zeros((0, DIMENSIONS), dtype=np.float32)
     cache = _open_cache(cache_path)

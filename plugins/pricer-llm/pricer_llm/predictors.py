@@ -8,6 +8,8 @@ user's, else the provider's own host.
 
 from __future__ import annotations
 
+import copy
+
 import os
 from pathlib import Path
 from typing import Any
@@ -125,17 +127,25 @@ class KnnEmbed(Predictor):
     needs = EMBEDDING_NEEDS
     opt_in = "its fit embeds every training text with MiniLM, ~210 s on 2 CPU cores, for $110.97 (bow-linear: $86.54 in 13 s)"
 
-    def __init__(self, k: int = 10):
+    def __init__(self, k: int = 10, use_validation: bool = True):
         self.k = k
+        self.use_validation = use_validation  # priced validation rows join the neighbours (a folder does not say, so a loaded one assumes they did)
         self._vectors: np.ndarray | None = None
         self._prices: np.ndarray | None = None
         self._texts: list[str] = []
+
+    def learns_from_validation(self) -> bool:
+        """A validation row is its own nearest neighbour, with its own price: validation cannot judge it."""
+        return self.use_validation
+
+    def without_validation(self) -> KnnEmbed:
+        return KnnEmbed(self.k, use_validation=False)
 
     def fit(self, train: list[Item], validation: list[Item]) -> KnnEmbed:
         from .embeddings import embed
 
         require_training_items(train)
-        pool = train + [item for item in validation if item.price is not None]
+        pool = train + ([item for item in validation if item.price is not None] if self.use_validation else [])
         self._prices = np.asarray(require_training_items(pool), dtype=float)
         self._vectors = embed(pool)
         self._texts = [item.summary or item.full[:300] or item.title for item in pool]
@@ -196,11 +206,20 @@ class LLMRag(_ChatPredictor):
         return self.api_base is None and self.cache_path is None
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "k": self.k}
+        return {**super().config(), "k": self.k, "use_validation": self._knn.use_validation}
 
     def fit(self, train: list[Item], validation: list[Item]) -> LLMRag:
         self._knn.fit(train, validation)
         return self
+
+    def learns_from_validation(self) -> bool:
+        """Its examples include the validation rows: asked about one, it would be shown its own price."""
+        return self._knn.learns_from_validation()
+
+    def without_validation(self) -> LLMRag:
+        twin = copy.copy(self)  # the same model, server and cache; a neighbour pool of train alone
+        twin._knn = self._knn.without_validation()
+        return twin
 
     def predict(self, items: list[Item]) -> list[float]:
         order, _ = self._knn.neighbours(items, self.k)

@@ -86,3 +86,9 @@ def test_a_run_interrupted_mid_way_keeps_the_chunks_it_committed(tmp_path, monke
     vectors = embeddings.embed_cached(wanted, tmp_path / "e.sqlite", chunk_size=2)
     assert sum(calls) == len(wanted) - 4  # the two committed chunks were kept
     assert np.allclose(vectors, real(wanted), atol=1e-5)
+
+
+@pytest.mark.parametrize("chunk_size", [0, -3, 2.5, True])
+def test_a_chunk_size_that_is_no_positive_whole_number_is_one_clear_error(tmp_path, chunk_size):
+    with pytest.raises(ValueError, match="chunk_size must be a positive whole number"):
+        embeddings.embed_cached(items("a desk lamp"), tmp_path / "e.sqlite", chunk_size=chunk_size)

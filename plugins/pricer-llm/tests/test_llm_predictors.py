@@ -22,6 +22,17 @@ def test_knn_embed_prices_from_similar_titles():
     assert 100 < drill < 150 and 2 < pencil < 5
 
 
+def test_knn_embed_says_it_learns_validation_and_its_twin_does_not():
+    """A validation row is its own nearest neighbour: judged on validation, knn-embed would look exact."""
+    train = [Item(id="1", title="Cordless power drill 20V", category="Tools", price=120.0), Item(id="2", title="Box of HB pencils", category="Office", price=4.0)]
+    validation = [Item(id="3", title="Cast iron skillet, 12 inch", category="Kitchen", price=35.0)]
+    learner = KnnEmbed(k=1).fit(train, validation)
+    twin = learner.without_validation().fit(train, validation)
+    assert learner.learns_from_validation() and not twin.learns_from_validation()
+    assert learner.predict(validation) == pytest.approx([35.0])  # its own price
+    assert len(twin._prices) == len(train) and min(abs(twin.predict(validation)[0] - price) for price in (120.0, 4.0)) < 1e-6
+
+
 @pytest.mark.parametrize("rule", ["declares-name-and-needs", "empty-train-error", "fit-returns-self", "predict-count", "save-load-new-process"])
 def test_llm_conformance_against_the_live_server(local_env, rule, tmp_path, monkeypatch):
     from pricer_llm.predictors import LLMPredictor
