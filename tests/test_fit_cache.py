@@ -36,21 +36,25 @@ def test_editing_a_predictors_package_changes_its_code_fingerprint(plugin_dir):
     assert code_sha256(model) == before
 
 
-def test_a_one_file_plugin_is_keyed_on_its_file(plugin_dir):
-    (plugin_dir / "single_file_plugin.py").write_text("class Model:\n    scale = 1.0\n")
-    model = importlib.import_module("single_file_plugin").Model
+@pytest.mark.parametrize(
+    "files, module, edited",
+    [
+        ({"single_file_plugin.py": "class Model:\n    scale = 1.0\n"}, "single_file_plugin", "single_file_plugin.py"),
+        (  # a subclass in another package is keyed on its base's package too
+            {"base_plugin.py": "class Base:\n    scale = 1.0\n", "derived_plugin.py": "from base_plugin import Base\n\nclass Model(Base):\n    pass\n"},
+            "derived_plugin",
+            "base_plugin.py",
+        ),
+    ],
+    ids=["one-file-module", "base-in-another-module"],
+)
+def test_editing_a_one_file_module_or_a_base_changes_the_fingerprint(plugin_dir, files, module, edited):
+    for name, text in files.items():
+        (plugin_dir / name).write_text(text)
+    model = importlib.import_module(module).Model
     before = code_sha256(model)
-    (plugin_dir / "single_file_plugin.py").write_text("class Model:\n    scale = 3.0\n")
+    (plugin_dir / edited).write_text(files[edited].replace("pass", "scale = 5.0").replace("1.0", "3.0"))
     assert code_sha256(model) != before
-
-
-def test_a_subclass_in_another_package_is_keyed_on_its_base_package_too(plugin_dir):
-    (plugin_dir / "base_plugin.py").write_text("class Base:\n    scale = 1.0\n")
-    (plugin_dir / "derived_plugin.py").write_text("from base_plugin import Base\n\nclass Derived(Base):\n    pass\n")
-    derived = importlib.import_module("derived_plugin").Derived
-    before = code_sha256(derived)
-    (plugin_dir / "base_plugin.py").write_text("class Base:\n    scale = 5.0\n")
-    assert code_sha256(derived) != before
 
 
 def test_a_named_code_package_is_keyed_even_before_it_is_imported(plugin_dir):
