@@ -320,6 +320,8 @@ def test_a_member_that_fails_on_a_hidden_source_costs_only_the_unseen_weights():
         ("unseen_weights", [{"by-category": 1.0}, 0.0], "differ from the ensemble's"),
         ("source_weights", {"x": [{"by-category": 1.0, "by-length": 0.0}]}, r"source_weights\['x'\]: expected"),
         ("known_sources", "every", "known_sources must be a list"),
+        ("judged_by_twin", "by-category", "judged_by_twin must be a list of member names"),
+        ("judged_by_twin", ["no-such-member"], "judged_by_twin must be a list of member names"),
         ("intercept", "0", "finite number"),
         ("intercept", 10**400, "finite number"),
         ("member_names", ["by-category"], "all of them in member_names"),

@@ -414,6 +414,7 @@ class Ensemble(Predictor):
             "unseen_weights": self.unseen_weights,
             "known_sources": self.known_sources,
             "validation_scores": self.validation_scores,
+            "judged_by_twin": self.judged_by_twin,
             "per_item": bool(getattr(self, "per_item", False)),
             **self.config(),
         }
@@ -459,6 +460,10 @@ class Ensemble(Predictor):
         if not isinstance(known, list) or not all(isinstance(source, str) for source in known):
             raise ValueError(f"{where}: known_sources must be a list of source names")
         ensemble.known_sources = known
+        judged = state.get("judged_by_twin", [])  # absent in folders saved before twins
+        if not (isinstance(judged, list) and all(isinstance(name, str) for name in judged) and set(judged) <= set(names)):
+            raise ValueError(f"{where}: judged_by_twin must be a list of member names")
+        ensemble.judged_by_twin = judged
         ensemble._predictors = {}
         for name in names:
             member = load_predictor(directory / "members" / name)
