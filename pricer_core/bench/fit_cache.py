@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pricer_core.contract.predictor import fit_checked
 from pricer_core.data.splits import Splits, content_sha256
 from pricer_core.errors import one_line
 from pricer_core.plugins.registry import Registration
@@ -27,24 +28,27 @@ def code_sha256(predictor_class: type) -> str | None:
     """
     import importlib.util
     import sys
-    from types import SimpleNamespace
 
-    tops = {"pricer_core", *getattr(predictor_class, "code_packages", ())}
+    named = tuple(getattr(predictor_class, "code_packages", ()))
+    tops = {"pricer_core", *named}
     tops |= {base.__module__.partition(".")[0] for base in predictor_class.__mro__ if base.__module__ not in ("builtins", "abc")}
     digest = hashlib.sha256()
     try:
         for top in sorted(tops):
             module = sys.modules.get(top)
-            if module is None and top in getattr(predictor_class, "code_packages", ()):
-                spec = importlib.util.find_spec(top)  # named but not imported yet (imported mid-fit), or not installed
-                if spec is None:
+            if module is not None:
+                roots, origin = getattr(module, "__path__", None) or [], getattr(module, "__file__", None)
+            else:
+                spec = importlib.util.find_spec(top) if top in named else None  # named, imported only mid-fit
+                if spec is None and top in named:
                     continue  # not installed, so not run
-                module = SimpleNamespace(__path__=spec.submodule_search_locations, __file__=spec.origin)
-            roots = [Path(path) for path in getattr(module, "__path__", None) or []]
+                if spec is None:
+                    return None
+                roots, origin = spec.submodule_search_locations or [], spec.origin
             if roots:
-                files = [(root, path) for root in roots for path in sorted(root.rglob("*.py"))]
-            elif module is not None and getattr(module, "__file__", None):  # a one-file module
-                files = [(Path(module.__file__).parent, Path(module.__file__))]
+                files = [(Path(root), path) for root in roots for path in sorted(Path(root).rglob("*.py"))]
+            elif origin:  # a one-file module
+                files = [(Path(origin).parent, Path(origin))]
             else:
                 return None
             for root, path in files:
@@ -106,9 +110,7 @@ def fit_or_load(
             return loaded, fit_seconds, True
     echo(f"  {registration.name}: fitting on {len(splits.train)} train / {len(splits.validation)} validation items")
     started = time.perf_counter()
-    fitted = predictor.fit(splits.train, splits.validation)
-    if fitted is not predictor:
-        raise TypeError(f"{registration.name}: fit must return self")
+    fit_checked(predictor, splits.train, splits.validation, registration.name)
     seconds = time.perf_counter() - started
     if folder is not None:
         try:

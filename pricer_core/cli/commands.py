@@ -283,7 +283,7 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     from pricer_core.errors import one_line
     from pricer_core.storage.persistence import save_predictor
     from pricer_core.plugins.registry import collect
-    from pricer_core.contract.predictor import declared_settings
+    from pricer_core.contract.predictor import declared_settings, fit_checked
     from pricer_core.data.splits import load_splits
     from pricer_core.settings import is_main_process
 
@@ -307,8 +307,7 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
         _fail(one_line(error))
     splits = load_splits(data)
     started = time.perf_counter()
-    if predictor.fit(splits.train, splits.validation) is not predictor:
-        raise TypeError(f"{name}: fit must return self")
+    fit_checked(predictor, splits.train, splits.validation, name)
     seconds = time.perf_counter() - started
     if not is_main_process():  # under torchrun, rank 0 alone writes the model
         return

@@ -128,6 +128,13 @@ class Predictor(ABC):
         raise NotImplementedError(f"{self.name}: learns from validation but offers no twin without it")
 
 
+def fit_checked(predictor: Predictor, train: list[Item], validation: list[Item], owner: str) -> Predictor:
+    """`predictor.fit`, refusing a fit that returns anything but the predictor itself (the contract's rule)."""
+    if predictor.fit(train, validation) is not predictor:
+        raise TypeError(f"{owner}: fit must return self")
+    return predictor
+
+
 def learned_from_validation(predictor: Any) -> bool:
     """Whether this predictor's fit learned the validation rows' prices (False for one that predates the question)."""
     return bool(getattr(predictor, "learns_from_validation", lambda: False)())

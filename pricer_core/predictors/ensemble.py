@@ -29,7 +29,7 @@ from typing import Any
 
 from pricer_core.item import Item
 from pricer_core.contract.checks import is_finite_number
-from pricer_core.contract.predictor import Predictor, learned_from_validation, require_training_items
+from pricer_core.contract.predictor import Predictor, fit_checked, learned_from_validation, require_training_items
 from pricer_core.errors import one_line
 
 UNSEEN_SOURCE = "pricer:unseen-source"  # no training file has this source: members see it as new
@@ -188,10 +188,7 @@ class Ensemble(Predictor):
             raise ValueError(f"ensemble: member {name!r} is not a registered predictor; available: {', '.join(registry)}")
         if not getattr(registry[name].factory, "blendable", True):
             raise ValueError(f"ensemble: {name!r} cannot be a member of a blend")
-        member = registry[name].create(**self.member_settings.get(name, {}))
-        if member.fit(train, validation) is not member:
-            raise TypeError(f"ensemble: member {name}: fit must return self")
-        return member
+        return fit_checked(registry[name].create(**self.member_settings.get(name, {})), train, validation, f"ensemble: member {name}")
 
     def describe(self) -> dict[str, Any]:
         """What results.json shows: the weights and each member's validation MAE beside the blend's."""
@@ -290,10 +287,7 @@ class Ensemble(Predictor):
         self.judged_by_twin = []
         for name, member in pool.items():
             if learned_from_validation(member):
-                twin = member.without_validation()
-                if twin.fit(train, validation) is not twin:
-                    raise TypeError(f"ensemble: member {name}: fit must return self")
-                judges[name] = twin
+                judges[name] = fit_checked(member.without_validation(), train, validation, f"ensemble: member {name}")
                 self.judged_by_twin.append(name)
             else:
                 judges[name] = member
