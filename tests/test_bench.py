@@ -1,4 +1,7 @@
 import json
+import os
+import signal
+import time
 
 import pytest
 
@@ -85,24 +88,22 @@ def test_skipped_when_needs_are_missing(tmp_path, monkeypatch):
     assert reasons["needs-summaries"][0] == "skipped" and "summaries" in reasons["needs-summaries"][1]
 
 
-FITS: list[str] = []
-
-
 class Counted(ConstantMedian):
     name = "counted"
 
     def fit(self, train, validation):
-        FITS.append(self.name)
+        with open(os.environ["PRICER_TEST_FITS"], "a") as log:  # fits run in their own process: counted on disk
+            log.write(self.name + "\n")
         return super().fit(train, validation)
 
 
 class Killer(ConstantMedian):
     name = "killer"
-    armed = True
 
     def fit(self, train, validation):
-        if Killer.armed:
-            raise KeyboardInterrupt  # the user pressed Ctrl-C here
+        if os.environ.get("PRICER_TEST_ARMED"):
+            os.kill(os.getppid(), signal.SIGINT)  # the user presses Ctrl-C in the bench while this fits
+            time.sleep(60)
         return super().fit(train, validation)
 
 
@@ -113,16 +114,21 @@ class ResumablePlugin:
         register(Killer)
 
 
-def test_killed_bench_resumes_without_refitting_finished_predictors(tmp_path):
+def test_killed_bench_resumes_without_refitting_finished_predictors(tmp_path, monkeypatch):
+    fits = tmp_path / "fits.log"
+    monkeypatch.setenv("PRICER_TEST_FITS", str(fits))
+    monkeypatch.setenv("PRICER_TEST_ARMED", "1")
     plugins.pm.register(ResumablePlugin(), name="resumable")
     try:
+        started = time.monotonic()
         with pytest.raises(KeyboardInterrupt):
-            run_bench(predictors=["counted", "killer"], size=10, out=tmp_path, echo=lambda _: None)
-        Killer.armed = False
-        results = run_bench(predictors=["counted", "killer"], size=10, out=tmp_path, echo=lambda _: None)
+            run_bench(predictors=["counted", "killer"], size=10, out=tmp_path / "o", echo=lambda _: None)
+        assert time.monotonic() - started < 30  # the sleeping fit was killed, not waited for
+        monkeypatch.delenv("PRICER_TEST_ARMED")
+        results = run_bench(predictors=["counted", "killer"], size=10, out=tmp_path / "o", echo=lambda _: None)
     finally:
         plugins.pm.unregister(name="resumable")
-    assert FITS == ["counted"]  # fitted once, before the kill; the re-run loaded it from the cache
+    assert fits.read_text().split() == ["counted"]  # fitted once, before the kill; the re-run loaded it from the cache
     entries = {entry["name"]: entry for entry in results["predictors"]}
     assert entries["counted"]["cached_fit"] is True and entries["killer"]["status"] == "ok"
 

@@ -8,7 +8,14 @@ from pricer_core.predictors.baselines import ConstantMedian
 from pricer_core.predictors.ensemble import Ensemble
 
 
-def test_with_only_baselines_there_is_nothing_to_blend(tmp_path):
+def test_with_only_baselines_there_is_nothing_to_blend(tmp_path, monkeypatch):
+    from pricer_core.bench import runner
+    from pricer_core.plugins import registry as plugins
+
+    real = plugins.collect()
+    core = {name: registration for name, registration in real.predictors.items() if registration.plugin == "pricer-core"}
+    # no plugin installed: the bench has no blendable predictor to fit for the ensemble
+    monkeypatch.setattr(runner, "collect", lambda: plugins.PluginSet(real.plugins, core, real.preprocessors))
     results = run_bench(predictors=["ensemble", "constant-mean", "random"], size=40, out=tmp_path, echo=lambda _: None)
     assert [entry["name"] for entry in results["predictors"]][-1] == "ensemble"  # runs after its members
     entry = {e["name"]: e for e in results["predictors"]}["ensemble"]
@@ -415,7 +422,7 @@ def test_held_out_source_weights_are_what_members_refitted_without_each_source_s
 
 def test_held_out_source_weights_minimise_the_source_balanced_log_error():
     from pricer_core.data.splits import Splits, source_folds
-    from pricer_core.predictors.ensemble import _fit_convex_weights
+    from pricer_core.predictors.weighting import fit_convex_weights as _fit_convex_weights
 
     splits = load_bundle()
     rng = np.random.default_rng(0)

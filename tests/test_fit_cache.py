@@ -88,6 +88,6 @@ def test_a_predictor_whose_code_cannot_be_read_is_fitted_and_not_cached(tmp_path
     registration = Registration(name="notebook", kind="predictor", factory=namespace["Notebook"], plugin="notebook")
     messages: list[str] = []
     for _ in range(2):
-        _, _, cached = fit_or_load(registration, namespace["Notebook"](), Splits("t", train, validation, test), tmp_path, None, messages.append)
+        _, _, cached, _ = fit_or_load(registration, namespace["Notebook"](), Splits("t", train, validation, test), tmp_path, None, messages.append)
         assert not cached
     assert any("cannot be fingerprinted" in message for message in messages) and not (tmp_path / "fits").exists()

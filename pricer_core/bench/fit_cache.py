@@ -82,8 +82,9 @@ def fit_or_load(
     cache_dir: Path | None,
     version: str | None,
     echo: Callable[[str], None],
-) -> tuple[Any, float, bool]:
-    """(fitted predictor, fit seconds, whether it came from the cache); an unusable cache entry is refitted."""
+) -> tuple[Any, float, bool, Path | None]:
+    """(fitted predictor, fit seconds, whether it came from the cache, its cache folder or None);
+    an unusable cache entry is refitted."""
     folder = key = None
     if cache_dir and predictor.cacheable:
         code = code_sha256(type(predictor))
@@ -107,7 +108,7 @@ def fit_or_load(
                 folder.unlink(missing_ok=True)
         else:
             echo(f"  {registration.name}: reusing cached fit ({folder})")
-            return loaded, fit_seconds, True
+            return loaded, fit_seconds, True, folder
     echo(f"  {registration.name}: fitting on {len(splits.train)} train / {len(splits.validation)} validation items")
     started = time.perf_counter()
     fit_checked(predictor, splits.train, splits.validation, registration.name)
@@ -117,4 +118,5 @@ def fit_or_load(
             save_predictor(predictor, folder, {"fit_seconds": seconds, "key": key}, force=True)
         except Exception as error:  # a full disk loses the cache entry, not the fit
             echo(f"  {registration.name}: fitted, but not cached ({one_line(error)})")
-    return predictor, seconds, False
+            folder = None
+    return predictor, seconds, False, folder

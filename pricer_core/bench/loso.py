@@ -10,17 +10,12 @@ sources; per pair of predictors: the paired bootstrap difference of MAE over all
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from pricer_core.bench.fit_cache import fit_or_load
-from pricer_core.bench.results import LosoPredictor, LosoResults, PairedDifference, SourceScore
-from pricer_core.contract.predictor import Predictor
+from pricer_core.bench.results import LosoPredictor, LosoResults, PairedDifference, PredictorResult, SourceScore
+from pricer_core.bench.scoring import fallback_price, score_result
 from pricer_core.data.splits import MIN_SOURCE_ROWS, Splits, source_folds
-from pricer_core.errors import one_line
-from pricer_core.evaluation.evaluator import evaluate
 from pricer_core.evaluation.metrics import paired_difference
-from pricer_core.plugins.registry import PluginSet
 
 
 def folds(splits: Splits, sample_size: int, min_rows: int = MIN_SOURCE_ROWS) -> list[tuple[str, Splits]]:
@@ -28,59 +23,44 @@ def folds(splits: Splits, sample_size: int, min_rows: int = MIN_SOURCE_ROWS) -> 
     return source_folds(splits, sample_size, min_rows)
 
 
-def leave_one_source_out(
-    splits: Splits,
-    plugin_set: PluginSet,
-    predictors: dict[str, Callable[[], Predictor]],
-    cache: Path | None,
-    sample_size: int = 200,
-    workers: int = 5,
+def loso_results(
+    fold_list: list[tuple[str, Splits]],
+    outcomes: dict[str, dict[str, dict[str, Any]]],
+    names: list[str],
     seed: int = 42,
     echo: Callable[[str], None] = print,
 ) -> LosoResults:
-    """Fit every predictor on each fold (fits are cached by content like the bench's) and score it."""
-    fold_list = folds(splits, sample_size)
-    errors: dict[str, list[float]] = {name: [] for name in predictors}
-    scores: dict[str, list[SourceScore]] = {name: [] for name in predictors}
+    """Score every predictor's raw result on every fold by the bench's one rule (an abstention at the
+    fold's training median), then the mean per predictor and the paired differences over all items."""
+    errors: dict[str, list[float]] = {name: [] for name in names}
+    scores: dict[str, list[SourceScore]] = {name: [] for name in names}
     for source, fold in fold_list:
-        echo(f"leave-one-source-out: {source} held out ({len(fold.test)} items), {len(fold.train)} train")
-        fitted: dict[str, Predictor] = {}
-        for name, build in predictors.items():
-            scores[name].append(_score_fold(name, build(), fold, source, plugin_set, cache, fitted, errors, workers, seed, echo))
+        fallback = fallback_price([item.price for item in fold.train if item.price is not None])
+        for name in names:
+            entry = PredictorResult(name=name)
+            records = score_result(entry, outcomes[source][name], fold.test, fallback, seed)
+            if records is None:
+                echo(f"  {name} on {source}: failed ({entry.reason})")
+                scores[name].append(SourceScore(source=source, n=len(fold.test), error=entry.reason))
+                continue
+            item_errors = [record["error"] for record in records]
+            errors[name].extend(item_errors)
+            mae, interval = entry.metrics.mae, entry.metrics.mae_ci95
+            echo(f"  {name} on {source}: MAE ${mae:.2f} [{interval[0]:.2f}, {interval[1]:.2f}]")
+            scores[name].append(SourceScore(source=source, n=len(fold.test), mae=mae, mae_ci95=interval, errors=item_errors))
     entries = []
     for name, per_source in scores.items():
         complete = all(score.mae is not None for score in per_source)
         mean = sum(score.mae for score in per_source) / len(per_source) if per_source and complete else None
         entries.append(LosoPredictor(name=name, mean_mae=mean, sources=per_source))
     total = sum(len(fold.test) for _, fold in fold_list)
-    complete = [name for name in predictors if len(errors[name]) == total]
+    complete = [name for name in names if len(errors[name]) == total]
     pairs = [
         PairedDifference(a=first, b=second, **paired_difference(errors[first], errors[second], resamples=2000, seed=seed))
         for position, first in enumerate(complete)
         for second in complete[position + 1 :]
     ]
-    return LosoResults(sample_size=sample_size, sources={source: len(fold.test) for source, fold in fold_list}, predictors=entries, paired=pairs)
-
-
-def _score_fold(name, predictor, fold: Splits, source: str, plugin_set: PluginSet, cache, fitted, errors, workers: int, seed: int, echo) -> SourceScore:
-    registration = plugin_set.predictors[name]
-    version = next((record.version for record in plugin_set.plugins if record.name == registration.plugin), None)
-    if predictor.blends:
-        predictor.offer_members(dict(fitted))
-    try:
-        predictor, _, _ = fit_or_load(registration, predictor, fold, cache, version, lambda _: None)
-        fitted[name] = predictor
-        evaluation = evaluate(predictor, fold.test, workers, seed=seed)
-    except Exception as error:  # a predictor failing on one fold is recorded, not fatal
-        echo(f"  {name} on {source}: failed ({one_line(error)})")
-        return SourceScore(source=source, n=len(fold.test), error=one_line(error))
-    item_errors = None
-    if all(record["prediction"] is not None for record in evaluation.records):  # else left out of the pairs
-        item_errors = [record["error"] for record in evaluation.records]
-        errors[name].extend(item_errors)
-    mae, interval = evaluation.metrics["mae"], evaluation.metrics["mae_ci95"]
-    echo(f"  {name} on {source}: MAE ${mae:.2f} [{interval[0]:.2f}, {interval[1]:.2f}]")
-    return SourceScore(source=source, n=len(fold.test), mae=mae, mae_ci95=interval, errors=item_errors)
+    return LosoResults(sample_size=len(fold_list[0][1].test) if fold_list else 0, sources={source: len(fold.test) for source, fold in fold_list}, predictors=entries, paired=pairs)
 
 
 def loso_lines(results: LosoResults | dict[str, Any]) -> list[str]:

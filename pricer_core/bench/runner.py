@@ -6,9 +6,12 @@
 from __future__ import annotations
 
 import json
+import os
+import pickle
 import platform
+import shutil
 import subprocess
-import traceback
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,16 +19,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from pricer_core.storage.atomic import check_output, output_folder, write_json_atomic
+from pricer_core.storage.atomic import check_output, output_folder, output_lock, write_json_atomic
 from pricer_core.errors import one_line
-from pricer_core.bench.fit_cache import fit_or_load
-from pricer_core.evaluation.evaluator import DEFAULT_WORKERS, evaluate
+from pricer_core.bench.isolation import DEFAULT_TIMEOUT, Job
+from pricer_core.bench.scoring import fallback_price, score_result
+from pricer_core.evaluation.evaluator import DEFAULT_WORKERS
 from pricer_core.plugins.registry import PluginSet, Registration, collect
 from pricer_core.item import Item
-from pricer_core.contract.predictor import Predictor, check_settings, learned_from_validation
+from pricer_core.contract.predictor import Predictor, check_settings
 from pricer_core.data.readers import DataError, read_items
-from pricer_core.bench.results import BenchResults, DatasetInfo, Metrics, PairedDifference, PredictorResult
-from pricer_core.settings import cache_root, debug
+from pricer_core.bench.results import BenchResults, DatasetInfo, PairedDifference, PredictorResult
+from pricer_core.settings import cache_root
 from pricer_core.data.splits import Splits, ids_sha256, load_splits
 
 DEFAULT_SIZE = 200
@@ -151,44 +155,87 @@ def plan_bench(
     return BenchPlan(splits, sample, plugin_set, entries, created)
 
 
-def run_predictor(
-    plan: BenchPlan,
-    entry: PredictorResult,
-    fitted: dict[str, Predictor],
-    cache: Path | None,
-    use_cache: bool,
-    workers: int,
-    seed: int,
-    progress: bool,
-    echo: Callable[[str], None],
-) -> list[dict[str, Any]] | None:
-    """Fit (or reuse) and score one predictor into its entry; its per-item records, or None if it failed."""
-    name = entry.name
-    registration = plan.plugin_set.predictors[name]
-    version = next((r.version for r in plan.plugin_set.plugins if r.name == registration.plugin), None)
-    predictor = plan.predictors[name]
-    if not use_cache:
-        predictor.bypass_caches()
-    if predictor.blends:
-        predictor.offer_members(dict(fitted))
-    try:
-        predictor, fit_seconds, cached = fit_or_load(registration, predictor, plan.splits, cache if use_cache else None, version, echo)
-        entry.fit_seconds, entry.cached_fit = round(fit_seconds, 3), cached
-        fitted[name] = predictor
-        bar = _progress_bar(name, len(plan.sample)) if progress and getattr(predictor, "per_item", False) else None
-        evaluation = evaluate(predictor, plan.sample, workers, bar.update if bar else None, seed=seed)
-        if bar:
-            bar.close()
-    except Exception as error:  # one broken predictor must not stop the leaderboard
-        entry.status, entry.reason = "failed", one_line(error)
-        echo(f"  {name}: failed ({entry.reason})")
-        if debug():
-            traceback.print_exc()
-        return None
-    _score_entry(entry, predictor, evaluation, plan.splits)
-    low, high = entry.metrics.mae_ci95
-    echo(f"  {name}: MAE ${entry.metrics.mae:.2f} [{low:.2f}, {high:.2f}]")
-    return evaluation.records
+@dataclass
+class BenchRun:
+    """What every job of one run shares: the plan, its private folder, the executor and the limits."""
+
+    plan: BenchPlan
+    run_dir: Path
+    executor: Any
+    cache: Path | None
+    options: dict[str, dict[str, Any]]
+    workers: int
+    seed: int
+    timeout: float | None
+    memory_gb: float | None
+    forwarded: bytes
+    echo: Callable[[str], None]
+    progress: bool = False
+
+    def job(self, name: str, label: str, data_file: Path, **extra: Any) -> Job:
+        return Job(
+            name=name, label=label, options=self.options.get(name, {}), data_file=str(data_file), run_dir=str(self.run_dir),
+            cache_dir=str(self.cache) if self.cache else None, workers=self.workers, seed=self.seed,
+            forwarded=self.forwarded, timeout=self.timeout, memory_gb=self.memory_gb, progress=self.progress, **extra,
+        )
+
+
+def blend_members(plan: BenchPlan, blend: str, runnable: list[str], options: dict[str, dict[str, Any]]) -> list[str]:
+    """The members a blend asks for: those it names; else the blendable batch predictors of this run,
+    or, with fewer than two of those, every one of the default set that can run here. The bench
+    fits the ones not selected (through the fit cache), so `-p xgboost -p ensemble` works."""
+    named = getattr(plan.predictors[blend], "members", None)
+    if named:
+        return [name for name in named if name in plan.plugin_set.predictors]
+
+    def blendable(factory: Any) -> bool:
+        return not getattr(factory, "blends", False) and getattr(factory, "blendable", True) and not getattr(factory, "per_item", False)
+
+    registry = plan.plugin_set.predictors
+    selected = [name for name in runnable if blendable(registry[name].factory)]
+    if len(selected) >= 2:
+        return selected
+    return selected + [
+        name for name, registration in registry.items()
+        if name not in selected and blendable(registration.factory) and getattr(registration.factory, "opt_in", None) is None
+        and not _missing(registration, options.get(name, {}), plan.splits, plan.sample)
+    ]
+
+
+def run_protocol(run: BenchRun, names: list[str], splits: Splits, sample: list[Item], tag: str = "") -> dict[str, dict[str, Any]]:
+    """Every named predictor fitted on `splits` and pricing `sample`, each in its own process.
+
+    Predictors that blend others run second and get the others' fitted folders (never shared
+    objects); members a blend asks for that were not named are fitted for it without a score.
+    Returns each predictor's raw result (predictions, or a failure with its reason).
+    """
+    data_file = run.run_dir / f"data{tag.replace('@', '-') or '-official'}.pkl"
+    with open(data_file, "wb") as handle:
+        pickle.dump((splits, sample), handle, protocol=pickle.HIGHEST_PROTOCOL)  # each job reads its own copy
+    registry = run.plan.plugin_set.predictors
+    blends = [name for name in names if getattr(registry[name].factory, "blends", False)]
+    wanted = {blend: blend_members(run.plan, blend, names, run.options) for blend in blends}
+    helpers = [name for name in dict.fromkeys(m for members in wanted.values() for m in members) if name not in names and name not in blends]
+    needed = {member for members in wanted.values() for member in members}
+    first = [name for name in names if name not in blends] + helpers
+    futures = {
+        name: run.executor.submit(run.job(name, name + tag, data_file, keep_fit=name in needed, score=name in names))
+        for name in first
+    }
+    results = {name: future.result() for name, future in futures.items()}
+    for name in helpers:
+        outcome = results.pop(name)
+        note = "fitted as a member" if outcome["status"] == "ok" else f"failed as a member ({outcome['reason']})"
+        run.echo(f"  {name}{tag}: {note} of {', '.join(blend for blend in blends if name in wanted[blend])}")
+        results[f"member:{name}"] = outcome
+    for blend in blends:
+        folders = {}
+        for member in wanted[blend]:
+            outcome = results.get(member) or results.get(f"member:{member}")
+            if outcome and outcome["status"] == "ok" and outcome.get("folder"):
+                folders[member] = outcome["folder"]
+        results[blend] = run.executor.submit(run.job(blend, blend + tag, data_file, members=folders)).result()
+    return {name: results[name] for name in names}
 
 
 def assemble_results(plan: BenchPlan, records: dict[str, list[dict[str, Any]]], seed: int) -> BenchResults:
@@ -210,6 +257,12 @@ def assemble_results(plan: BenchPlan, records: dict[str, list[dict[str, Any]]], 
     )
 
 
+def default_memory_gb(jobs: int) -> float:
+    """Three quarters of this machine's memory, shared by the jobs that run at once."""
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return round(max(2.0, 0.75 * total / max(1, jobs)), 1)
+
+
 def run_bench(
     data: str | Path | None = None,
     test: str | Path | None = None,
@@ -225,50 +278,87 @@ def run_bench(
     progress: bool = True,
     force: bool = False,
     loso: bool = False,
+    jobs: int = 1,
+    scheduler: str | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    memory_limit_gb: float | None = None,
 ) -> dict[str, Any]:
     """Fit (or reuse) each predictor, evaluate all on the first `size` test items, write results.
 
-    Returns the results.json content. results.json, predictions.jsonl and report.html are written
-    into a folder beside `out` and swapped in together, only over a folder pricer wrote (or any,
-    with force=True).
+    Every predictor runs in a process of its own (`jobs` at a time, or on the Dask cluster at
+    `scheduler`), under `timeout` seconds and `memory_limit_gb` (default: 3/4 of the memory over
+    the jobs); whatever one does, the others' figures are what they print alone. Returns the
+    results.json content. results.json, predictions.jsonl and report.html are written into a
+    folder beside `out` and swapped in together, only over a folder pricer wrote (or any, with
+    force=True); a second run on the same `out` stops at once with one line.
     """
+    from pricer_core.bench.executors import make_executor
+    from pricer_core.bench.isolation import forwarded_plugins
+
     check_output(out, force, "bench")
-    plan = plan_bench(data, test, size, predictors, options or {}, echo)
-    cache = Path(cache_dir) if cache_dir else cache_root()
-    echo(f"train price: {quantiles(plan.train_prices)}")
-    echo(f"test sample price: {quantiles(plan.sample_prices)}")
-    records: dict[str, list[dict[str, Any]]] = {}
-    fitted: dict[str, Predictor] = {}  # this run's fitted predictors, offered to blends; gone when run_bench returns
-    for entry in plan.entries:
-        if entry.status == "skipped":
-            echo(f"  {entry.name}: skipped ({entry.reason})")
-            continue
-        scored = run_predictor(plan, entry, fitted, cache, use_cache, workers, seed, progress, echo)
-        if scored is not None:
-            records[entry.name] = scored
-    results = assemble_results(plan, records, seed)
-    if loso:
-        try:  # the official results are written whatever happens to the extra protocol
-            results.leave_one_source_out = run_loso(plan, options or {}, cache if use_cache else None, size, workers, seed, echo)
-        except Exception as error:
-            echo(f"leave-one-source-out failed ({one_line(error)}); the official results are written without it")
-    write_results(out, results, records, plan.train_prices, plan.sample_prices, force)
+    with output_lock(out, "bench"):
+        options = options or {}
+        plan = plan_bench(data, test, size, predictors, options, echo)
+        cache = Path(cache_dir).expanduser().resolve() if cache_dir else cache_root().expanduser().resolve()
+        echo(f"train price: {quantiles(plan.train_prices)}")
+        echo(f"test sample price: {quantiles(plan.sample_prices)}")
+        for entry in plan.entries:
+            if entry.status == "skipped":
+                echo(f"  {entry.name}: skipped ({entry.reason})")
+        names = [entry.name for entry in plan.entries if entry.status != "skipped"]
+        (cache / "runs").mkdir(parents=True, exist_ok=True)
+        run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=cache / "runs"))  # the cache's disk: shared with a cluster's workers
+        (run_dir / "work").mkdir()
+        executor = make_executor(jobs, scheduler, echo)
+        run = BenchRun(
+            plan, run_dir, executor, cache if use_cache else None, options, workers, seed, timeout,
+            memory_limit_gb or default_memory_gb(jobs), forwarded_plugins(), echo, progress,
+        )
+        finished = False
+        try:
+            outcomes = run_protocol(run, names, plan.splits, plan.sample)
+            fallback = fallback_price(plan.train_prices)
+            records: dict[str, list[dict[str, Any]]] = {}
+            for entry in plan.entries:
+                if entry.name in outcomes:
+                    scored = score_result(entry, outcomes[entry.name], plan.sample, fallback, seed)
+                    _echo_entry(entry, echo)
+                    if scored is not None:
+                        records[entry.name] = scored
+            results = assemble_results(plan, records, seed)
+            if loso:
+                try:  # the official results are written whatever happens to the extra protocol
+                    results.leave_one_source_out = run_loso(run, names, size)
+                except Exception as error:
+                    echo(f"leave-one-source-out failed ({one_line(error)}); the official results are written without it")
+            write_results(out, results, records, plan.train_prices, plan.sample_prices, force)
+            finished = True
+        finally:
+            executor.close(cancel=not finished)
+            shutil.rmtree(run_dir, ignore_errors=True)
     return results.to_json()
 
 
-def run_loso(plan: BenchPlan, options: dict[str, dict[str, Any]], cache: Path | None, size: int, workers: int, seed: int, echo: Callable[[str], None]):
-    """Leave-one-source-out for every predictor that ran, beside the official test (bench/loso.py)."""
-    from pricer_core.bench.loso import leave_one_source_out
+def _echo_entry(entry: PredictorResult, echo: Callable[[str], None]) -> None:
+    if entry.status == "failed":
+        echo(f"  {entry.name}: failed ({entry.reason})")
+    elif entry.metrics is not None:
+        low, high = entry.metrics.mae_ci95
+        covered = "" if entry.coverage in (None, 1) else f", priced {entry.coverage:.0%} itself"
+        echo(f"  {entry.name}: MAE ${entry.metrics.mae:.2f} [{low:.2f}, {high:.2f}]{covered}")
 
-    names = [entry.name for entry in plan.entries if entry.status != "skipped"]
-    def build(name: str) -> Predictor:
-        predictor = plan.plugin_set.predictors[name].create(**options.get(name, {}))
-        if cache is None:  # --no-cache reaches every cache, the LLM reply cache included
-            predictor.bypass_caches()
-        return predictor
 
-    builders = {name: (lambda name=name: build(name)) for name in names}
-    return leave_one_source_out(plan.splits, plan.plugin_set, builders, cache, min(size, 200), workers, seed, echo)
+def run_loso(run: BenchRun, names: list[str], size: int):
+    """Leave-one-source-out for every predictor that ran, beside the official test: each fold's
+    jobs go through the same executor, scored by the same rule (bench/loso.py)."""
+    from pricer_core.bench.loso import folds, loso_results
+
+    fold_list = folds(run.plan.splits, min(size, 200))
+    scored: dict[str, dict[str, dict[str, Any]]] = {}
+    for number, (source, fold) in enumerate(fold_list, start=1):
+        run.echo(f"leave-one-source-out: {source} held out ({len(fold.test)} items), {len(fold.train)} train")
+        scored[source] = run_protocol(run, names, fold, fold.test, tag=f"@{number}")
+    return loso_results(fold_list, scored, names, run.seed, run.echo)
 
 
 def _missing(registration: Registration, options: dict[str, Any], splits: Splits, sample: list) -> str | None:
@@ -278,22 +368,6 @@ def _missing(registration: Registration, options: dict[str, Any], splits: Splits
     if not missing and callable(check):
         missing = check(**{**registration.defaults, **options})
     return missing
-
-
-def _score_entry(entry: PredictorResult, predictor: Predictor, evaluation: Any, splits: Splits) -> None:
-    entry.metrics = Metrics(**{key: evaluation.metrics[key] for key in Metrics.model_fields})
-    entry.n = sum(1 for r in evaluation.records if r["prediction"] is not None)
-    entry.coverage = evaluation.metrics["coverage"]
-    entry.predict_seconds = round(evaluation.predict_seconds, 3)
-    entry.cost_usd = float(predictor.cost_usd())
-    entry.details = predictor.describe()
-    try:  # intervals are extra: their failure must not fail a scored predictor
-        if learned_from_validation(predictor):
-            entry.interval = {"error": "no interval: it learned from the validation rows its residuals would come from"}
-        elif not getattr(predictor, "per_item", False):
-            entry.interval = _conformal(predictor, splits.validation, evaluation.records)
-    except Exception as error:
-        entry.interval = {"error": one_line(error)}
 
 
 def write_results(
@@ -317,28 +391,11 @@ def write_results(
         write_report(staging / "report.html", results, records, train_prices, test_prices)
 
 
-def _conformal(predictor, validation, records: list[dict[str, Any]], level: float = 0.9) -> dict[str, Any] | None:
-    """Split-conformal 90% interval from validation residuals, and how often it covered the test truth."""
-    from pricer_core.evaluation.conformal import conformal_quantile, coverage
-
-    scored = [item for item in validation if item.price is not None]
-    if not scored:
-        return None
-    predicted = predictor.predict([item.model_copy(update={"price": None}) for item in scored])
-    half_width = conformal_quantile([item.price for item in scored], predicted, level)
-    covered = [r for r in records if r["prediction"] is not None]
-    return {
-        "level": level,
-        "half_width_log": half_width,
-        "coverage": coverage([r["truth"] for r in covered], [r["prediction"] for r in covered], half_width),
-    }
-
-
 def paired_comparisons(entries: list[PredictorResult], records: dict[str, list[dict[str, Any]]], seed: int) -> list[PairedDifference]:
     """For every pair that scored the same items: MAE(a) − MAE(b) with its paired bootstrap 95% interval."""
     from pricer_core.evaluation.metrics import paired_difference
 
-    full = [e.name for e in entries if e.scored and all(r["prediction"] is not None for r in records[e.name])]
+    full = [e.name for e in entries if e.scored and e.name in records]
     pairs = []
     for position, first in enumerate(full):
         for second in full[position + 1 :]:

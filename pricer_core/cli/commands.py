@@ -120,8 +120,16 @@ class OneLineErrors(OneLineUsage, click.Command):
 @click.option("--png", is_flag=True, help="Also write leaderboard.png (needs Chromium).")
 @click.option("--force", is_flag=True, help="Replace --out even if it holds files pricer did not write.")
 @click.option("--loso", is_flag=True, help="Also score leave-one-source-out: each training source held out in turn (one fit per source).")
-def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir, png, force, loso) -> None:
-    """Fit every selected predictor and compare them all on the same test items."""
+@click.option("--jobs", default=1, show_default=True, type=click.IntRange(min=1), help="Predictors fitted at once, each in its own process.")
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Run the jobs on this Dask scheduler (tcp://host:8786) instead of locally; needs pricer[cluster].")
+@click.option("--timeout", default=3600.0, show_default=True, type=click.FloatRange(min=1), help="Seconds one predictor's fit and scoring may take; past it, that predictor fails.")
+@click.option("--memory-limit", "memory_limit", default=None, type=click.FloatRange(min=0.1), help="GB of memory one predictor's process may use. Default: 3/4 of this machine's over --jobs.")
+def bench_command(data, test_file, size, predictors, out, workers, settings, no_cache, cache_dir, png, force, loso, jobs, scheduler, timeout, memory_limit) -> None:
+    """Fit every selected predictor and compare them all on the same test items.
+
+    Each predictor runs in a process of its own: a crash, a hang or a memory blow-up is that
+    predictor's failure, named in the leaderboard, and the others' figures are what they print alone.
+    """
     from pricer_core.bench.runner import leaderboard_lines, run_bench
     from pricer_core.data.readers import DataError
     from pricer_core.storage.atomic import OutputError
@@ -140,6 +148,10 @@ def bench_command(data, test_file, size, predictors, out, workers, settings, no_
             echo=click.echo,
             force=force,
             loso=loso,
+            jobs=jobs,
+            scheduler=scheduler,
+            timeout=timeout,
+            memory_limit_gb=memory_limit,
         )
     except (DataError, OutputError):
         raise  # bad input or a refused --out: one line and exit 1, from the handler

@@ -47,7 +47,8 @@ class PredictionError(RuntimeError):
 
 def check_predictions(predictions: Any, count: int, name: str) -> list[float]:
     """One finite, non-negative real number per item (Python or numpy), as floats."""
-    if not hasattr(predictions, "__len__") or isinstance(predictions, (str, bytes, dict)):
+    if not hasattr(predictions, "__len__") or isinstance(predictions, (str, bytes, dict, set, frozenset)):
+        # a set or a dict has no order: its prices cannot be matched to the items
         raise PredictionError("predict-count", f"{name}: predict returned {type(predictions).__name__}, not a list")
     if len(predictions) != count:
         raise PredictionError("predict-count", f"{name}: predict returned {len(predictions)} prices for {count} items")

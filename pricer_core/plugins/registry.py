@@ -232,6 +232,12 @@ def _load_entry_points() -> None:
             _fail(record, [f"failed to load: {_describe(error)}"], error)
 
 
+def entry_point_names() -> set[str]:
+    """Plugins found through entry points (and the core): a spawned process finds these again itself."""
+    load_entry_points()
+    return set(_entry_point_records)
+
+
 def _version(distribution: str) -> str | None:
     try:
         return metadata.version(distribution)

@@ -4,9 +4,10 @@ Members come from two places, never from hidden state: the bench offers the pred
 in this run (`offer_members`), and any named member not offered is created from the plugin
 registry and fitted here, so `pricer train ensemble --set members='["bow-linear","xgboost"]'`
 works alone. Weights come from non-negative least squares of log(price + 1) on the members' log
-predictions plus an intercept; a source with enough validation rows gets weights of its own. Any
-single member with weight 1 is a feasible solution in every group, so on validation the blend's
-squared log error is at most the best member's.
+predictions plus an intercept; a source with enough validation rows gets weights of its own. Each
+set of weights then has to earn its place in dollars, the metric the bench ranks by: where a member
+alone (or a convex mix of two) has a lower MAE on the rows the set was fitted on, that wins
+(weighting.py), so on validation the ensemble never loses to its best member.
 
 With `unseen_source_weights` (on by default), a source the ensemble never saw (a user's own catalogue)
 gets a third set of weights, fitted on the validation rows predicted with their source hidden
@@ -31,39 +32,10 @@ from pricer_core.item import Item
 from pricer_core.contract.checks import is_finite_number
 from pricer_core.contract.predictor import Predictor, fit_checked, learned_from_validation, require_training_items
 from pricer_core.errors import one_line
+from pricer_core.predictors.weighting import fit_convex_weights, fit_log_weights, log_matrix, mae, no_worse_than_best_member
 
 UNSEEN_SOURCE = "pricer:unseen-source"  # no training file has this source: members see it as new
 UNSEEN_WEIGHTS_FROM = ("hidden-source", "held-out-sources")
-
-
-def _fit_weights(matrix, truth, names: list[str]) -> tuple[dict[str, float], float]:
-    """Non-negative weights and a free intercept minimising squared log error (NNLS)."""
-    import numpy as np
-    from scipy.optimize import nnls
-
-    design = np.hstack([matrix, np.ones((matrix.shape[0], 1)), -np.ones((matrix.shape[0], 1))])
-    solution, _ = nnls(design, truth)
-    return {name: float(weight) for name, weight in zip(names, solution[:-2])}, float(solution[-2] - solution[-1])
-
-
-def _fit_convex_weights(matrix, truth, names: list[str], row_weights=None) -> tuple[dict[str, float], float]:
-    """Non-negative weights summing to one, no intercept: a blend that cannot move the price level.
-
-    For a source never seen, the validation mix's price level says nothing about the new one; an
-    intercept fitted on it would pull every new catalogue towards the old sources' prices.
-    `row_weights` weigh the squared errors (held-out sources count equally, whatever their size).
-    """
-    import numpy as np
-    from scipy.optimize import nnls
-
-    if row_weights is not None:
-        scale = np.sqrt(np.asarray(row_weights, dtype=float))
-        matrix, truth = matrix * scale[:, None], truth * scale
-    stiffness = 1e3 * max(1.0, float(np.abs(matrix).max()))  # one heavy row holds the sum at one
-    design = np.vstack([matrix, np.full((1, matrix.shape[1]), stiffness)])
-    solution, _ = nnls(design, np.append(truth, stiffness))
-    solution = solution / solution.sum() if solution.sum() > 0 else np.full(len(names), 1 / len(names))
-    return {name: float(weight) for name, weight in zip(names, solution)}, 0.0
 
 
 def _checked_weights(pair: Any, members: dict[str, float] | None, where: str) -> tuple[dict[str, float], float]:
@@ -84,18 +56,6 @@ def _checked_weights(pair: Any, members: dict[str, float] | None, where: str) ->
 
 def _unseen(item: Item) -> Item:
     return item.model_copy(update={"source": UNSEEN_SOURCE})
-
-
-def _mae(predictions: list[float], prices) -> float:
-    import numpy as np
-
-    return float(np.mean(np.abs(np.asarray(predictions) - prices)))
-
-
-def _log_matrix(columns: list[list[float]]):
-    import numpy as np
-
-    return np.log1p(np.maximum(np.asarray(columns, dtype=float).T, 0))
 
 
 class Ensemble(Predictor):
@@ -148,6 +108,7 @@ class Ensemble(Predictor):
         self.validation_scores: dict[str, float] = {}
         self.failed_items = 0
         self.judged_by_twin: list[str] = []  # members that learned validation prices, weighed by a twin that did not
+        self.weights_chosen: dict[str, str] = {}  # per weight set: the fitted blend, a convex mix or one member alone
 
     def config(self) -> dict[str, Any]:
         return {
@@ -202,6 +163,7 @@ class Ensemble(Predictor):
             "held_out_source_mae": self.held_out_scores,
             "validation_items_without_prediction": self.failed_items,
             "judged_by_twin_without_validation": self.judged_by_twin,
+            "weights_chosen_in_dollars": self.weights_chosen,
         }
 
     def fit(self, train: list[Item], validation: list[Item]) -> Ensemble:
@@ -239,8 +201,8 @@ class Ensemble(Predictor):
         hidden_predictions = {name: [hidden[name][row] for row in usable] for name in hidden}
         prices = np.asarray([item.price for item in scored])
         truth = np.log1p(prices)
-        self.validation_scores = {name: _mae(values, prices) for name, values in predictions.items()}
-        unseen_scores = {name: _mae(values, prices) for name, values in hidden_predictions.items()}
+        self.validation_scores = {name: mae(values, prices) for name, values in predictions.items()}
+        unseen_scores = {name: mae(values, prices) for name, values in hidden_predictions.items()}
         known_members = chosen
         if not self.members and len(chosen) > self.max_members:
             # The best members where the source is known, and the best where it is not.
@@ -251,18 +213,25 @@ class Ensemble(Predictor):
         self._offered = {}  # the rest of the run's models are not kept alive by the ensemble
         # Known sources blend the known members only, in the same order: a member chosen for new
         # sources alone never enters their sums, so their prices are exactly those without the option.
-        logs = {name: _log_matrix([predictions[name]])[:, 0] for name in chosen}
+        logs = {name: log_matrix([predictions[name]])[:, 0] for name in chosen}
         known = np.column_stack([logs[name] for name in known_members])
-        self.weights, self.intercept = _fit_weights(known, truth, known_members)
+        known_logs = {name: logs[name] for name in known_members}
+        self.weights_chosen = {}
+        (self.weights, self.intercept), self.weights_chosen["global"] = no_worse_than_best_member(
+            fit_log_weights(known, truth, known_members), known_logs, prices
+        )
         self.known_sources = sorted({item.source or "" for item in train})
         self.unseen_weights = None
         if hidden_predictions:
-            hidden_matrix = _log_matrix([hidden_predictions[name] for name in chosen])
-            self.unseen_weights = _fit_convex_weights(hidden_matrix, truth, chosen)
+            hidden_matrix = log_matrix([hidden_predictions[name] for name in chosen])
+            hidden_logs = {name: hidden_matrix[:, column] for column, name in enumerate(chosen)}
+            self.unseen_weights, self.weights_chosen["unseen source"] = no_worse_than_best_member(
+                fit_convex_weights(hidden_matrix, truth, chosen), hidden_logs, prices
+            )
             unseen_blend = hidden_matrix @ [self.unseen_weights[0][name] for name in chosen] + self.unseen_weights[1]
             for name in chosen:
                 self.validation_scores[f"{name} (source hidden)"] = unseen_scores[name]
-            self.validation_scores["ensemble (source hidden)"] = _mae(np.expm1(unseen_blend), prices)
+            self.validation_scores["ensemble (source hidden)"] = mae(np.expm1(unseen_blend), prices)
             if self.unseen_weights_from == "held-out-sources":
                 self.unseen_weights = self._held_out_source_weights(chosen, train, validation) or self.unseen_weights
         # Sources with enough validation rows get weights of their own: members are not equally good everywhere.
@@ -271,9 +240,11 @@ class Ensemble(Predictor):
         for source in sorted(set(sources)):
             rows = sources == source
             if rows.sum() >= self.min_source_rows:
-                self.source_weights[source] = _fit_weights(known[rows], truth[rows], known_members)
+                self.source_weights[source], self.weights_chosen[source] = no_worse_than_best_member(
+                    fit_log_weights(known[rows], truth[rows], known_members), {name: column[rows] for name, column in known_logs.items()}, prices[rows]
+                )
         blended = self._blend(logs, list(sources))
-        self.validation_scores["ensemble"] = _mae(np.expm1(blended), prices)
+        self.validation_scores["ensemble"] = mae(np.expm1(blended), prices)
         self.validation_rmsle = {"ensemble": float(np.sqrt(np.mean((blended - truth) ** 2)))}
         for name in chosen:
             self.validation_rmsle[name] = float(np.sqrt(np.mean((logs[name] - truth) ** 2)))
@@ -339,7 +310,7 @@ class Ensemble(Predictor):
                 priced = {name: predict_all(self._fit_member(name, fold.train, fold.validation), blind)[0] for name in names}
                 rows = [row for row in range(len(blind)) if all(priced[name][row] is not None for name in names)]
                 truth = np.asarray([fold.test[row].price for row in rows])
-                self.held_out_scores[source] = {name: _mae([priced[name][row] for row in rows], truth) for name in names}
+                self.held_out_scores[source] = {name: mae([priced[name][row] for row in rows], truth) for name in names}
                 for name in names:
                     columns[name].extend(priced[name][row] for row in rows)
                 spans[source] = slice(len(prices), len(prices) + len(rows))
@@ -349,11 +320,11 @@ class Ensemble(Predictor):
             self.unseen_source_note = f"hidden-source weights (held-out-source refit failed: {one_line(error, 160)})"
             self.held_out_scores = {}
             return None
-        matrix, truth = _log_matrix([columns[name] for name in names]), np.asarray(prices)
-        weights = _fit_convex_weights(matrix, np.log1p(truth), names, row_weights)
+        matrix, truth = log_matrix([columns[name] for name in names]), np.asarray(prices)
+        weights = fit_convex_weights(matrix, np.log1p(truth), names, row_weights)
         blend = np.expm1(matrix @ [weights[0][name] for name in names])
         for source, rows in spans.items():
-            self.held_out_scores[source]["ensemble"] = _mae(list(blend[rows]), truth[rows])
+            self.held_out_scores[source]["ensemble"] = mae(list(blend[rows]), truth[rows])
         for name in [*names, "ensemble"]:
             self.validation_scores[f"{name} (held-out sources)"] = float(np.mean([scores[name] for scores in self.held_out_scores.values()]))
         return weights
@@ -390,7 +361,7 @@ class Ensemble(Predictor):
             raise RuntimeError("ensemble: predict called before fit")
         sources = [item.source or "" for item in items]
         needed = dict.fromkeys(name for source in set(sources) for name in self._weights_for(source)[0])
-        logs = {name: _log_matrix([self._predictors[name].predict(items)])[:, 0] for name in self._predictors if name in needed}
+        logs = {name: log_matrix([self._predictors[name].predict(items)])[:, 0] for name in self._predictors if name in needed}
         return [max(0.0, math.expm1(value)) for value in self._blend(logs, sources)]
 
     def save(self, directory: str | Path) -> None:

@@ -144,6 +144,44 @@ def output_folder(target: str | Path, force: bool = False, kind: str = "output")
         shutil.rmtree(staging, ignore_errors=True)
 
 
+@contextmanager
+def output_lock(target: str | Path, kind: str = "output") -> Iterator[None]:
+    """One run at a time per output folder: a second one stops at once with one line.
+
+    An flock on `.NAME.lock` beside the target, removed when the run ends; the kernel drops the
+    lock of a killed run, so a stale file never blocks the next one.
+    """
+    import fcntl
+
+    resolved = Path(target).expanduser().resolve()
+    resolved.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = resolved.with_name(f".{resolved.name}.lock")
+    while True:
+        handle = open(lock_path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise OutputError(f"{target}: another pricer {kind} run ({holder}) is writing it; wait for it to end or choose another --out") from None
+        try:  # the file we locked may have been removed by the run that just ended: lock the new one
+            if os.stat(lock_path).st_ino == os.fstat(handle.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        handle.close()
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"pid {os.getpid()}")
+    handle.flush()
+    try:
+        yield
+    finally:
+        lock_path.unlink(missing_ok=True)
+        handle.close()
+
+
 def swap_folder(staging: Path, target: Path) -> None:
     """Put a fully written folder in place; the old one is moved aside first and removed after."""
     _match_umask(staging)

@@ -1,0 +1,167 @@
+"""Each predictor's fit and scoring in a spawned process of its own, so no plugin can bend the board.
+
+The process gets its own copy of the items (read from the run's data file), its own working
+directory, environment and module state, a time limit and a memory limit. Whatever it does to
+them (mutate or truncate the training list, `chdir`, set `PRICER_DEBUG`, segfault, hang, allocate
+without end) ends with it: the bench reads back a result file, or names why there is none.
+
+`run_isolated(job)` is the one job runner: the local pool calls it from a thread, a Dask worker
+calls it on its own machine (see `executors.py`). The child side is `pricer_core.bench.worker`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_TIMEOUT = 3600.0  # seconds a predictor's fit and scoring may take; a hang is that predictor's failure
+
+# Child process groups alive now: killed when the bench is interrupted, so no worker outlives it.
+_LIVE: dict[int, subprocess.Popen] = {}
+_LIVE_LOCK = threading.Lock()
+
+
+@dataclass
+class Job:
+    """One predictor on one protocol's data: everything its process needs, and nothing shared."""
+
+    name: str
+    label: str  # unique in the run: the predictor's name, or name@source for a held-out fold
+    options: dict[str, Any]
+    data_file: str  # pickle of (splits, sample) written by this bench for this run
+    run_dir: str
+    cache_dir: str | None
+    workers: int
+    seed: int
+    keep_fit: bool = False  # a blend of this run needs the fitted model as a folder
+    score: bool = True  # False: fitted only to be offered to a blend
+    members: dict[str, str] = field(default_factory=dict)  # for a blend: member name -> fitted folder
+    forwarded: bytes = b""  # plugins registered in this process (not entry points), pickled by cloudpickle
+    sys_path: list[str] = field(default_factory=lambda: list(sys.path))
+    timeout: float | None = DEFAULT_TIMEOUT
+    memory_gb: float | None = None
+    progress: bool = False  # a progress bar on stderr for per-item (LLM) predictors
+
+
+def failure(reason: str, **extra: Any) -> dict[str, Any]:
+    return {"status": "failed", "reason": reason, **extra}
+
+
+def forwarded_plugins() -> bytes:
+    """Plugins registered at run time in this process (a notebook's, a test's), for the child to register.
+
+    Entry-point plugins are found again by the child itself. cloudpickle carries a class defined in
+    a notebook or a function by value; an importable one by reference.
+    """
+    import cloudpickle
+
+    from pricer_core.plugins import registry
+
+    collected = registry.collect()
+    runtime = {record.name for record in collected.plugins if record.name not in registry.entry_point_names()}
+    plugins: dict[str, list[tuple[Any, str, dict[str, Any]]]] = {}
+    for registration in collected.predictors.values():
+        if registration.plugin in runtime:
+            plugins.setdefault(registration.plugin, []).append((registration.factory, registration.name, registration.defaults))
+    if not plugins:
+        return b""
+    try:
+        return cloudpickle.dumps(plugins)
+    except Exception:  # one unpicklable factory: forward the rest, the missing one fails with its name
+        kept = {}
+        for plugin, entries in plugins.items():
+            try:
+                cloudpickle.dumps(entries)
+                kept[plugin] = entries
+            except Exception:
+                pass
+        return cloudpickle.dumps(kept)
+
+
+def run_isolated(job: Job, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Run the job in a fresh process and return its result, or a failure naming why it has none."""
+    echo = echo or (lambda line: print(line, flush=True))
+    work = Path(tempfile.mkdtemp(prefix=f"{_safe(job.label)}-", dir=Path(job.run_dir) / "work"))
+    job_file, result_file = work / "job.pkl", work / "result.json"
+    job_file.write_bytes(pickle.dumps(job))  # written here, read by our own worker: never a user's file
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in job.sys_path if path)}
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pricer_core.bench.worker", str(job_file), str(result_file)],
+        cwd=work, env=environment, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group: killed whole, with any children it starts
+    )
+    with _LIVE_LOCK:
+        _LIVE[process.pid] = process
+    reader = threading.Thread(target=_forward_lines, args=(process.stdout, echo), daemon=True)
+    reader.start()
+    try:
+        try:
+            code = process.wait(timeout=job.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            return failure(f"timed out after {job.timeout:g} s (--timeout)")
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.pop(process.pid, None)
+        _kill_group(process)  # whatever it started goes with it
+        reader.join(timeout=5)
+    seconds = time.monotonic() - started
+    try:
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        result = None
+    if code == 0 and isinstance(result, dict):
+        result["process_seconds"] = round(seconds, 3)
+        return result
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+        limit = f"; its memory limit was {job.memory_gb:g} GB" if job.memory_gb else ""
+        return failure(f"crashed (killed by {name}){limit}")
+    if isinstance(result, dict) and result.get("status") == "failed":
+        return result
+    return failure(f"its process exited with code {code} and no result")
+
+
+def interrupt_all() -> None:
+    """Ctrl-C or SIGTERM: every live job's process group goes at once."""
+    with _LIVE_LOCK:
+        processes = list(_LIVE.values())
+    for process in processes:
+        _kill_group(process)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+
+
+def _forward_lines(stream: Any, echo: Callable[[str], None]) -> None:
+    """The child's stdout, line by line, to the bench's echo (its progress messages, a plugin's prints)."""
+    for raw in iter(stream.readline, b""):
+        try:
+            echo(raw.decode("utf-8", "replace").rstrip("\n"))
+        except Exception:  # the echo must not take the reader down; the job still finishes
+            pass
+    stream.close()
+
+
+def _safe(label: str) -> str:
+    return "".join(character if character.isalnum() or character in "-_." else "_" for character in label)[:60]
