@@ -63,7 +63,7 @@ class DaskCluster:
         except ImportError:
             raise ValueError("--scheduler needs Dask distributed: pip install 'pricer[cluster]'") from None
         try:
-            self._client = Client(address, timeout=30)
+            self._client = Client(address, timeout=10)
         except (OSError, TimeoutError) as error:
             raise ValueError(f"--scheduler {address}: cannot reach the Dask scheduler ({error})") from None
         self._echo = echo

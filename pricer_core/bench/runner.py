@@ -309,13 +309,13 @@ def run_bench(
         (cache / "runs").mkdir(parents=True, exist_ok=True)
         run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=cache / "runs"))  # the cache's disk: shared with a cluster's workers
         (run_dir / "work").mkdir()
-        executor = make_executor(jobs, scheduler, echo)
-        run = BenchRun(
-            plan, run_dir, executor, cache if use_cache else None, options, workers, seed, timeout,
-            memory_limit_gb or default_memory_gb(jobs), forwarded_plugins(), echo, progress,
-        )
-        finished = False
+        executor, finished = None, False
         try:
+            executor = make_executor(jobs, scheduler, echo)
+            run = BenchRun(
+                plan, run_dir, executor, cache if use_cache else None, options, workers, seed, timeout,
+                memory_limit_gb or default_memory_gb(jobs), forwarded_plugins(), echo, progress,
+            )
             outcomes = run_protocol(run, names, plan.splits, plan.sample)
             fallback = fallback_price(plan.train_prices)
             records: dict[str, list[dict[str, Any]]] = {}
@@ -334,7 +334,8 @@ def run_bench(
             write_results(out, results, records, plan.train_prices, plan.sample_prices, force)
             finished = True
         finally:
-            executor.close(cancel=not finished)
+            if executor is not None:
+                executor.close(cancel=not finished)
             shutil.rmtree(run_dir, ignore_errors=True)
     return results.to_json()
 
