@@ -1,11 +1,13 @@
 """Leave-one-source-out on the bundle: per-source MAE, the mean, and paired differences.
 
-    python benchmarks/bench_loso.py [-p linear -p bow-linear ...] [--size 200]
+    python benchmarks/bench_loso.py [-p linear -p bow-linear ...] [--size 200] [--jobs 2]
     python benchmarks/bench_loso.py -p xgboost --set xgboost.brand_prices=false --save before.json
     python benchmarks/bench_loso.py -p xgboost --against before.json
 
 Each labelled training source is held out in turn (its first --size rows), every other source
-trains; the official test is never used. Fits are cached by content like the bench's, so a second
+trains; the official test is never used. Without -p, every predictor of the default bench set
+(dnn included), as `pricer-bench` runs them; the ensemble is then set against its best member per
+held-out source, paired. Fits are cached by content like the bench's, so a second
 run only scores. Prints the table (`pricer-bench --loso` prints the same beside the leaderboard)
 and, for every pair, MAE(a) − MAE(b) over all held-out items with its paired 95% interval.
 `--save` keeps every item's error (official and held-out); `--against` pairs this run with a saved
@@ -16,10 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 from pathlib import Path
 
-DEFAULT = ["constant-median", "linear", "bow-linear", "xgboost", "ensemble"]
 
 
 def main() -> None:
@@ -28,8 +30,9 @@ def main() -> None:
     from pricer_core.errors import one_line
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-p", "--predictor", dest="predictors", action="append", help=f"default: {' '.join(DEFAULT)}")
+    parser.add_argument("-p", "--predictor", dest="predictors", action="append", help="default: the default bench set")
     parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=1, help="predictors fitted at once, each in its own process")
     parser.add_argument("--set", dest="settings", action="append", default=[], help="NAME.KEY=VALUE, as pricer-bench")
     parser.add_argument("--save", type=Path, help="write every item's error of this run to this JSON file")
     parser.add_argument("--against", type=Path, help="a file written by --save: print this run − that run, paired")
@@ -39,8 +42,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         try:
             results = run_bench(
-                predictors=args.predictors or DEFAULT, size=args.size, out=f"{out}/bench", echo=lambda _: None,
-                loso=True, options=options, progress=False,
+                predictors=args.predictors, size=args.size, out=f"{out}/bench", echo=lambda line: print(line, file=sys.stderr, flush=True),
+                loso=True, options=options, progress=False, jobs=args.jobs,
             )
         except ValueError as error:  # an unknown predictor or setting: refused before any fit
             parser.error(one_line(error))
