@@ -19,7 +19,7 @@ from pricer_core.storage.persistence import load_predictor, read_meta, save_pred
 
 
 def code_sha256(predictor_class: type) -> str | None:
-    """The source of every package the predictor's class comes from (its bases' too), of the
+    """The files of every package the predictor's class comes from (its bases' too), of the
     packages it names in `code_packages`, and of pricer_core; None when some of it cannot be read.
 
     A plugin edited without a version bump (the usual case while developing one) must not be served
@@ -46,7 +46,7 @@ def code_sha256(predictor_class: type) -> str | None:
                     return None
                 roots, origin = spec.submodule_search_locations or [], spec.origin
             if roots:
-                files = [(Path(root), path) for root in roots for path in sorted(Path(root).rglob("*.py"))]
+                files = [(Path(root), path) for root in roots for path in package_files(Path(root))]
             elif origin:  # a one-file module
                 files = [(Path(origin).parent, Path(origin))]
             else:
@@ -59,6 +59,14 @@ def code_sha256(predictor_class: type) -> str | None:
     except (OSError, ValueError):
         return None
     return digest.hexdigest()
+
+
+def package_files(root: Path) -> list[Path]:
+    """Every file of a package, its data files too (a settings JSON its fit reads), not the bytecode."""
+    return sorted(
+        path for path in root.rglob("*")
+        if "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo") and (path.is_file() or path.is_symlink())
+    )
 
 
 def fit_key(registration: Registration, config: dict[str, Any], splits: Splits, version: str | None, code: str) -> str:

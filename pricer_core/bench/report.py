@@ -16,7 +16,8 @@ def leaderboard_figure(predictors: list[PredictorResult]):
     import plotly.graph_objects as go
 
     ranked = sorted((p for p in predictors if p.scored), key=lambda p: p.metrics.mae)
-    names = [p.name for p in ranked]
+    # coverage is part of the answer: an abstention was scored at the training median
+    names = [p.name if p.coverage in (None, 1) else f"{p.name} (priced {p.coverage:.0%} itself)" for p in ranked]
     mae = [p.metrics.mae for p in ranked]
     low = [p.metrics.mae - p.metrics.mae_ci95[0] for p in ranked]
     high = [p.metrics.mae_ci95[1] - p.metrics.mae for p in ranked]
@@ -129,7 +130,7 @@ def write_report(
     figures = [leaderboard_figure(results.predictors), price_distribution_figure(train_prices, test_prices)]
     if results.paired:
         figures.append(paired_figure(results.paired))
-    for predictor in results.predictors:
+    for predictor in sorted((p for p in results.predictors if p.scored), key=lambda p: p.metrics.mae):  # rank order
         if predictor.scored:
             figures.append(scatter_figure(predictor.name, records[predictor.name], predictor.metrics.model_dump()))
             figures.append(running_error_figure(predictor.name, records[predictor.name]))
@@ -144,8 +145,8 @@ def write_report(
         "<!doctype html><html><head><meta charset='utf-8'><title>pricer bench</title></head><body>"
         f"<h1>pricer bench: {html.escape(str(dataset.name))}</h1>"
         f"<p>{dataset.sizes['sample']} test items; created {html.escape(results.created)}</p>"
-        + (f"<h2>Not run</h2><ul>{''.join(skipped)}</ul>" if skipped else "")
         + "".join(body)
+        + (f"<h2>Not run</h2><ul>{''.join(skipped)}</ul>" if skipped else "")
         + (loso_table(results.leave_one_source_out) if results.leave_one_source_out else "")
         + "</body></html>"
     )

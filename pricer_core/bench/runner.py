@@ -202,12 +202,16 @@ def blend_members(plan: BenchPlan, blend: str, runnable: list[str], options: dic
     ]
 
 
-def run_protocol(run: BenchRun, names: list[str], splits: Splits, sample: list[Item], tag: str = "") -> dict[str, dict[str, Any]]:
+def run_protocol(
+    run: BenchRun, names: list[str], splits: Splits, sample: list[Item], tag: str = "",
+    on_result: Callable[[str, dict[str, Any]], None] | None = None,
+) -> dict[str, dict[str, Any]]:
     """Every named predictor fitted on `splits` and pricing `sample`, each in its own process.
 
     Predictors that blend others run second and get the others' fitted folders (never shared
     objects); members a blend asks for that were not named are fitted for it without a score.
-    Returns each predictor's raw result (predictions, or a failure with its reason).
+    Returns each predictor's raw result (predictions, or a failure with its reason); `on_result`
+    hears each one as soon as it is in (in the order the names were given).
     """
     data_file = run.run_dir / f"data{tag.replace('@', '-') or '-official'}.pkl"
     with open(data_file, "wb") as handle:
@@ -222,7 +226,11 @@ def run_protocol(run: BenchRun, names: list[str], splits: Splits, sample: list[I
         name: run.executor.submit(run.job(name, name + tag, data_file, keep_fit=name in needed, score=name in names))
         for name in first
     }
-    results = {name: future.result() for name, future in futures.items()}
+    results = {}
+    for name, future in futures.items():
+        results[name] = future.result()
+        if on_result is not None and name in names:
+            on_result(name, results[name])
     for name in helpers:
         outcome = results.pop(name)
         note = "fitted as a member" if outcome["status"] == "ok" else f"failed as a member ({outcome['reason']})"
@@ -235,6 +243,8 @@ def run_protocol(run: BenchRun, names: list[str], splits: Splits, sample: list[I
             if outcome and outcome["status"] == "ok" and outcome.get("folder"):
                 folders[member] = outcome["folder"]
         results[blend] = run.executor.submit(run.job(blend, blend + tag, data_file, members=folders)).result()
+        if on_result is not None:
+            on_result(blend, results[blend])
     return {name: results[name] for name in names}
 
 
@@ -316,15 +326,18 @@ def run_bench(
                 plan, run_dir, executor, cache if use_cache else None, options, workers, seed, timeout,
                 memory_limit_gb or default_memory_gb(jobs), forwarded_plugins(), echo, progress,
             )
-            outcomes = run_protocol(run, names, plan.splits, plan.sample)
             fallback = fallback_price(plan.train_prices)
+            entries = {entry.name: entry for entry in plan.entries}
             records: dict[str, list[dict[str, Any]]] = {}
-            for entry in plan.entries:
-                if entry.name in outcomes:
-                    scored = score_result(entry, outcomes[entry.name], plan.sample, fallback, seed)
-                    _echo_entry(entry, echo)
-                    if scored is not None:
-                        records[entry.name] = scored
+
+            def scored_now(name: str, outcome: dict[str, Any]) -> None:
+                scored = score_result(entries[name], outcome, plan.sample, fallback, seed)
+                _echo_entry(entries[name], echo)
+                if scored is not None:
+                    records[name] = scored
+
+            run_protocol(run, names, plan.splits, plan.sample, on_result=scored_now)
+            records = {entry.name: records[entry.name] for entry in plan.entries if entry.name in records}  # leaderboard order
             results = assemble_results(plan, records, seed)
             if loso:
                 try:  # the official results are written whatever happens to the extra protocol

@@ -377,6 +377,10 @@ def read_command(files: tuple[str, ...], format_: str | None, out: str | None, f
         for problem in report.problems[:10]:
             click.echo(f"  {problem}")
         items.extend(file_items)
+    if not items:
+        from pricer_core.data.readers import DataError
+
+        raise DataError(f"{', '.join(files)}: no row was kept (the reasons are above)")
     if out:
         write_items(out, items)
         click.echo(f"wrote {len(items)} items to {out}")

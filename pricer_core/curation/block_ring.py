@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from pricer_core.curation.line_blocks import MAX_LINE_BYTES, OVERLONG_LINE
+
 BLOCK_BYTES = 4 << 20
 
 
@@ -91,7 +93,12 @@ class BlockRing:
             if ref is not None:
                 yield ref
             elif carry:
-                yield carry + handle.readline()
+                line = carry + handle.readline(max(1, MAX_LINE_BYTES - len(carry) + 1))
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        pass  # the rest of an overlong line, a chunk at a time: memory stays bounded
+                    line = OVERLONG_LINE + b"\n"
+                yield line
                 carry = b""
 
     def read(self, ref: SlotRef) -> bytes:

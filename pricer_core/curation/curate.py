@@ -29,7 +29,7 @@ from pricer_core.data.cleaning import NO_PRICE, DroppedRow, clean_raw_fields
 from pricer_core.item import stable_id
 from pricer_core.curation.line_blocks import LineBlock, open_binary
 from pricer_core.curation.raw_json import RawRowParser, has_null_price
-from pricer_core.data.readers import BAD_JSON, DataError, ReadReport, drop_reason, parse_json_line, read_error, readable_lines, source_name, without_bom
+from pricer_core.data.readers import BAD_JSON, DataError, ReadReport, drop_reason, parse_json_line, read_error, readable_lines, regular_input, source_name, without_bom
 from pricer_core.data.text import normalise_title
 from pricer_core.errors import short_text
 
@@ -318,8 +318,7 @@ def clean_files(paths: list[str | Path], workers: int | None = None, cache_dir: 
 
     paths = [str(path) for path in paths]
     for path in paths:
-        if not Path(path).is_file():
-            raise DataError(f"{path}: no such file")
+        regular_input(path)  # a FIFO or a device is named as one, before any worker starts
     json_paths = [path for path in paths if not path.endswith(".parquet")]
     parts = []
     report = run_report()

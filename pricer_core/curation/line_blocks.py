@@ -12,6 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+# A longer line is a counted drop ("line too long"), read past in chunks: one line never sets the
+# peak memory. Raw Amazon rows run to ~100 KB; the longest in ../shared/data is far below this.
+MAX_LINE_BYTES = 4 * 2**20
+OVERLONG_LINE = b"\x00pricer: line too long\x00"  # what the block reader puts in such a line's place
+
+
 @dataclass(frozen=True)
 class LineBlock:
     """Whole lines of one file, sent through the pipe. Line numbers are counted by whoever splits

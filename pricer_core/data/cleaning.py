@@ -33,6 +33,7 @@ _SPACES = re.compile(r"[ \t]{2,}")
 # Drop reasons, shared with readers so reports use one vocabulary.
 NO_PRICE = "no price"
 BAD_PRICE = "price not a single number"
+AMBIGUOUS_PRICE = "price in an ambiguous format"
 OUT_OF_RANGE = "price out of range"
 TOO_SHORT = "too short"
 NO_TITLE = "no title"
@@ -46,8 +47,15 @@ class DroppedRow(Exception):
         self.reason = reason
 
 
+# The written prices pricer reads (README, "Prices"): optional "$", ASCII digits, commas only as
+# thousands separators in groups of three, a dot only as the decimal point: "$1,299.99", "1299.99",
+# "12". "2,99" (a European decimal comma), "1.234,56", "1,23,456" and digits of other scripts
+# ("١٢٣", which float() would take) are dropped as ambiguous, never guessed.
+_WRITTEN_PRICE = re.compile(r"\$?\s*(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?", re.ASCII)
+
+
 def parse_price(value: Any) -> float:
-    """Raw price (number, "$1,299.00", null, "None") to dollars; ranges and junk are rejected."""
+    """Raw price (number, "$1,299.00", null, "None") to dollars; ranges, junk and ambiguous text are rejected."""
     if value is None:
         raise DroppedRow(NO_PRICE)
     if isinstance(value, bool):
@@ -57,13 +65,13 @@ def parse_price(value: Any) -> float:
     if isinstance(value, (int, float)):
         price = float(value)
     else:
-        text = str(value).strip().replace("$", "").replace(",", "")
-        if not text or text.lower() in {"none", "null", "nan", "-"}:
+        text = str(value).strip()
+        if not text or text.lower() in {"none", "null", "nan", "-", "$"}:
             raise DroppedRow(NO_PRICE)
-        try:
-            price = float(text)
-        except ValueError:
-            raise DroppedRow(BAD_PRICE) from None
+        if not _WRITTEN_PRICE.fullmatch(text):
+            looks_numeric = any(character.isdigit() for character in text) and not re.search(r"[^\d\s$,.]", text)
+            raise DroppedRow(AMBIGUOUS_PRICE if looks_numeric else BAD_PRICE)
+        price = float(text.lstrip("$").strip().replace(",", ""))
     if price != price:  # NaN
         raise DroppedRow(NO_PRICE)
     if not MIN_PRICE <= price <= MAX_PRICE:

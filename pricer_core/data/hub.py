@@ -73,7 +73,14 @@ def save_local(directory: str | Path, splits: Splits, force: bool = False) -> No
 def load_local(directory: str | Path) -> Splits:
     from datasets import load_from_disk
 
-    return from_dataset_dict(load_from_disk(str(directory)), Path(directory).name)
+    from pricer_core.data.readers import DataError
+    from pricer_core.errors import one_line
+
+    try:
+        saved = load_from_disk(str(directory))
+    except Exception as error:  # a truncated arrow file or a broken dataset_dict.json: name the folder
+        raise DataError(f"{directory}: not a readable DatasetDict ({one_line(error, 160)})") from None
+    return from_dataset_dict(saved, Path(directory).name)
 
 
 def push_to_hub(name: str, train: list[Item], validation: list[Item], test: list[Item], private: bool = True, token: str | None = None, force: bool = False) -> None:

@@ -25,7 +25,7 @@ from pydantic import ValidationError
 from pricer_core.data.cleaning import NO_TITLE, TOO_SHORT, DroppedRow
 from pricer_core.data.cleaning import clean_raw_row, parse_details, price_or_none
 from pricer_core.item import FULL_TEXT_LIMIT, Item, stable_id
-from pricer_core.curation.line_blocks import is_gzip
+from pricer_core.curation.line_blocks import MAX_LINE_BYTES, OVERLONG_LINE, is_gzip
 from pricer_core.data.text import collapse_whitespace, strip_scaffolding
 from pricer_core.data.units import weight_in_pounds
 from pricer_core.errors import short_text
@@ -35,6 +35,7 @@ FORMATS: tuple[str, ...] = ("raw", "course", "finetune", "pricer")
 BAD_JSON = "bad JSON"
 BAD_ENCODING = "bad encoding"
 INVALID_FIELD = "invalid field"
+LINE_TOO_LONG = "line too long"
 MIN_TEXT_CHARS = 20
 
 _INSTRUCTION_LINE = re.compile(
@@ -114,26 +115,45 @@ def readable_lines(path: str | Path) -> int:
     return count
 
 
-def iter_byte_lines(path: str | Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, bytes) for every line, split on b"\\n" only, as curation splits them.
+def iter_byte_lines(path: str | Path) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes) for every line, split on b"\\n" only, as curation splits them; None for a
+    line longer than MAX_LINE_BYTES, whose bytes are skipped in chunks so memory stays bounded.
 
     A read that fails (gzip truncated or corrupt) raises DataError naming the last whole line.
     """
+    regular_input(path)
     line_number = 0
     with _open_exact(path) as handle:
         while True:
             try:
-                line = handle.readline()
+                line: bytes | None = handle.readline(MAX_LINE_BYTES + 1)
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                        pass
+                    line = None
             except Exception as error:  # EOFError, BadGzipFile, zlib.error, isal's IsalError: only I/O is in here
                 raise read_error(path, line_number, error) from None
-            if not line:
+            if line == b"":
                 return
             line_number += 1
-            yield line_number, without_bom(line)
+            yield line_number, None if line is None else without_bom(line)
 
 
-def parse_json_line(line: bytes) -> dict[str, Any] | str:
-    """One line as a JSON object, or the text of what is wrong with it, prefixed by its drop reason."""
+def regular_input(path: str | Path) -> None:
+    """Only a regular file is read as input: a FIFO would hang, /dev/zero would never end."""
+    from pricer_core.storage.bounded import UnsafeFile, regular_file
+
+    try:
+        regular_file(path)
+    except UnsafeFile as error:
+        raise DataError(str(error)) from None
+
+
+def parse_json_line(line: bytes | None) -> dict[str, Any] | str:
+    """One line as a JSON object, or the text of what is wrong with it, prefixed by its drop reason
+    (None: a line past MAX_LINE_BYTES, see `iter_byte_lines`)."""
+    if line is None or line == OVERLONG_LINE:
+        return f"{LINE_TOO_LONG} (over {MAX_LINE_BYTES:,} bytes)"
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -153,13 +173,16 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, dict[str, Any] | st
     """(line number, row) for every non-blank line; a row that is not a JSON object comes as its
     error text, which starts with its drop reason (BAD_JSON or BAD_ENCODING)."""
     for line_number, line in iter_byte_lines(path):
-        if line.strip():
+        if line is None or line.strip():
             yield line_number, parse_json_line(line)
 
 
 def drop_reason(problem: str) -> str:
     """The counted bucket of an `iter_json_lines` error text."""
-    return BAD_ENCODING if problem.startswith(BAD_ENCODING) else BAD_JSON
+    for reason in (BAD_ENCODING, LINE_TOO_LONG):
+        if problem.startswith(reason):
+            return reason
+    return BAD_JSON
 
 
 def detect_format(row: dict[str, Any]) -> Format:
@@ -325,8 +348,7 @@ def read_items(
     """
     if format is not None and format not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, got {format!r}")
-    if not Path(path).is_file():
-        raise DataError(f"{path}: no such file")
+    regular_input(path)  # "no such file", or what it is instead (a FIFO, a device, a folder)
     report = ReadReport(str(path), format or "?")
     items = list(iter_items(path, format, strict, report, require_price))
     return items, report

@@ -80,7 +80,8 @@ def write_json_atomic(path: str | Path, content: Any, indent: int | None = 1) ->
 
 def _written_files(folder: Path) -> list[str]:
     """Every file under `folder`, relative, sorted: what the marker records pricer wrote."""
-    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if not path.is_dir() and path.name != MARKER)
+    # a link to a folder counts as a file: a user's link inside a pricer folder is theirs, never removed unsaid
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if (path.is_symlink() or not path.is_dir()) and path.name != MARKER)
 
 
 def _marker(folder: Path) -> dict[str, Any] | None:
@@ -220,6 +221,9 @@ def check_output_file(target: str | Path, force: bool = False, inputs: tuple[str
         raise OutputError(f"{target}: is also an input of this command; write to another file")
     if resolved.is_dir():
         raise OutputError(f"{target}: is a folder, not a file")
+    blocking = next((parent for parent in resolved.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:  # said before the work, not as a FileExistsError after it
+        raise OutputError(f"{target}: cannot be written, {blocking} is a file, not a folder")
     if resolved.is_file() and not force:
         raise OutputError(f"{target}: exists; choose another file or pass --force to replace it")
     return path

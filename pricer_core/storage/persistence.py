@@ -19,6 +19,7 @@ from pricer_core.contract.predictor import Predictor
 from pricer_core.errors import short_text
 
 META_FILE = "pricer.json"
+META_LIMIT = 2**20  # pricer.json is a few hundred bytes
 MODEL_DIR = "model"
 FORMAT = 2
 
@@ -56,11 +57,15 @@ def save_predictor(predictor: Predictor, directory: str | Path, extra: dict[str,
 
 def read_meta(directory: str | Path) -> dict[str, Any]:
     """pricer.json as a dict; ModelFolderError (one line) if it is missing, unreadable or not ours."""
+    from pricer_core.storage.bounded import UnsafeFile, read_bounded_text
+
     path = Path(directory) / META_FILE
-    if not path.is_file():
+    if not path.exists() and not path.is_symlink():
         raise ModelFolderError(f"{path}: no such file; not a model folder saved by pricer")
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta = json.loads(read_bounded_text(path, META_LIMIT))
+    except UnsafeFile as error:
+        raise ModelFolderError(str(error)) from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
         raise ModelFolderError(f"{path}: unreadable ({type(error).__name__}: {str(error)[:120]})") from None
     if not isinstance(meta, dict):
@@ -75,9 +80,16 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
 def load_predictor(directory: str | Path, factory: type[Predictor] | None = None) -> Predictor:
     """Rebuild a predictor saved by `save_predictor`; the class comes from the registry (or `factory`), never from the folder."""
     directory = Path(directory)
+    from pricer_core.storage.bounded import UnsafeFile, check_model_files
+
     links = [path for path in [directory, *directory.rglob("*")] if path.is_symlink()]
     if links:  # a link could make the loader read anything on this machine
         raise ModelFolderError(f"{directory}: holds a symbolic link ({links[0]}); a model folder must hold its own files")
+    try:  # FIFOs, devices, oversized JSON and archives that would inflate past their bound: before any loader runs
+        if directory.is_dir():
+            check_model_files(directory)
+    except UnsafeFile as error:
+        raise ModelFolderError(str(error)) from None
     meta = read_meta(directory)
     name = meta["name"]
     if factory is None:
