@@ -17,7 +17,7 @@ import pytest
 
 from pricer_core.data.cleaning import AMBIGUOUS_PRICE, DroppedRow, parse_price
 from pricer_core.data.readers import DataError, read_items
-from pricer_core.storage.persistence import ModelFolderError, load_predictor, save_predictor
+from pricer_core.storage.persistence import ModelFolderError, load_predictor, read_meta, save_predictor
 
 PRICER = [sys.executable, "-m", "pricer_core"]
 
@@ -133,8 +133,10 @@ def test_a_sparse_giant_json_is_refused_by_its_size_without_reading_it(tmp_path,
     folder = fitted_folder(tmp_path, ConstantMedian())
     with open(folder / "pricer.json", "r+b") as handle:
         handle.truncate(3 * 2**30)  # no disk used: a hole
-    with pytest.raises(ModelFolderError, match=r"pricer.json: 3,221,225,472 bytes, more than the 1,048,576"):
+    with pytest.raises(ModelFolderError, match=r"pricer.json: 3,221,225,472 bytes, more than the"):
         load_predictor(folder)
+    with pytest.raises(ModelFolderError, match=r"pricer.json: 3,221,225,472 bytes, more than the 1,048,576"):
+        read_meta(folder)
     shutil.rmtree(folder)
     folder = fitted_folder(tmp_path, ConstantMedian())
     state = next((folder / "model").iterdir())
@@ -154,7 +156,8 @@ def test_one_endless_line_in_a_small_gz_is_a_counted_drop_in_bounded_memory(tmp_
     args = ["read", str(path)] if command == "read" else ["curate", str(path), "--out", str(tmp_path / "out"), "--train", "1", "--validation", "1", "--test", "1"]
     result = run_pricer(*args, memory_gb=1.5)
     assert "line too long" in result.stdout + result.stderr, (result.stdout[-500:], result.stderr[-500:])
-    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1  # no row kept: one line, exit 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error")]  # curate also draws a progress bar there
+    assert result.returncode == 1 and len(errors) == 1 and "line too long: 1" in result.stdout + errors[0]  # no row kept: one line, exit 1
 
 
 # --- special files -------------------------------------------------------------------------------
@@ -205,7 +208,7 @@ def test_an_ambiguous_written_price_is_a_counted_drop_never_a_guess(text, tmp_pa
         parse_price(text)
     assert dropped.value.reason == AMBIGUOUS_PRICE
     path = tmp_path / "rows.jsonl"
-    rows = [{"id": f"r{n}", "title": "A sturdy steel drill for the workshop", "full": "A sturdy steel drill for the workshop, twelve volts.", "price": value} for n, value in enumerate([text, "$5.00"])]
+    rows = [{"text": "A sturdy steel drill for the workshop\nTwelve volts, two batteries, a case.", "price": value} for value in (text, "$5.00")]
     path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
     items, report = read_items(path)
     assert [item.price for item in items] == [5.0] and report.dropped[AMBIGUOUS_PRICE] == 1

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 DEFAULT_TIMEOUT = 3600.0  # seconds a predictor's fit and scoring may take; a hang is that predictor's failure
 
 # Child process groups alive now: killed when the bench is interrupted, so no worker outlives it.
@@ -52,6 +53,7 @@ class Job:
     timeout: float | None = DEFAULT_TIMEOUT
     memory_gb: float | None = None
     progress: bool = False  # a progress bar on stderr for per-item (LLM) predictors
+    threads: int | None = None  # its share of the cores when jobs run side by side (None: all of them)
 
 
 def failure(reason: str, **extra: Any) -> dict[str, Any]:
@@ -96,6 +98,9 @@ def run_isolated(job: Job, echo: Callable[[str], None] | None = None) -> dict[st
     job_file, result_file = work / "job.pkl", work / "result.json"
     job_file.write_bytes(pickle.dumps(job))  # written here, read by our own worker: never a user's file
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in job.sys_path if path)}
+    if job.threads:  # jobs side by side share the cores instead of each taking all (a user's setting wins)
+        for variable in THREAD_VARIABLES:
+            environment.setdefault(variable, str(job.threads))
     started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "pricer_core.bench.worker", str(job_file), str(result_file)],

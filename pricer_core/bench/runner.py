@@ -171,12 +171,14 @@ class BenchRun:
     forwarded: bytes
     echo: Callable[[str], None]
     progress: bool = False
+    threads: int | None = None
 
     def job(self, name: str, label: str, data_file: Path, **extra: Any) -> Job:
         return Job(
             name=name, label=label, options=self.options.get(name, {}), data_file=str(data_file), run_dir=str(self.run_dir),
             cache_dir=str(self.cache) if self.cache else None, workers=self.workers, seed=self.seed,
-            forwarded=self.forwarded, timeout=self.timeout, memory_gb=self.memory_gb, progress=self.progress, **extra,
+            forwarded=self.forwarded, timeout=self.timeout, memory_gb=self.memory_gb, progress=self.progress,
+            threads=self.threads, **extra,
         )
 
 
@@ -325,6 +327,7 @@ def run_bench(
             run = BenchRun(
                 plan, run_dir, executor, cache if use_cache else None, options, workers, seed, timeout,
                 memory_limit_gb or default_memory_gb(jobs), forwarded_plugins(), echo, progress,
+                threads=max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 and not scheduler else None,
             )
             fallback = fallback_price(plan.train_prices)
             entries = {entry.name: entry for entry in plan.entries}
