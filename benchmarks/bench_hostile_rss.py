@@ -71,7 +71,7 @@ def main() -> None:
         fitted = {}
         for name, (predictor, modules) in _small_predictors().items():
             fitted[name] = (predictor.fit(train, validation), modules)
-        ensemble = Ensemble(members=["constant-mean", "linear"])
+        ensemble = Ensemble(members=["linear", "bow-linear"])
         ensemble.offer_members({name: fitted[name][0] for name in ensemble.members})
         fitted["ensemble"] = (ensemble.fit(train, validation), sorted({m for _, modules in fitted.values() for m in modules}))
         for name, (predictor, modules) in fitted.items():
