@@ -19,21 +19,24 @@ import tempfile
 from pathlib import Path
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-# The stated bounds: a load grows the process by at most 64 MB plus 4x the folder's size on disk;
-# a read peaks at 400 MB plus 12x the file's uncompressed size (every kept row is an Item in memory).
-LOAD_BASE, LOAD_FACTOR = 64 * 2**20, 4
-READ_BASE, READ_FACTOR = 400 * 2**20, 12
+# The stated bounds: a load grows the process (libraries imported, pricer_core's first), by at most
+# 256 MB (what the loaders' first calls into scikit-learn or torch set up) plus 4x the folder's size;
+# a read peaks at 100 MB plus 10x the file's uncompressed size (every kept row is an Item in memory).
+LOAD_BASE, LOAD_FACTOR = 256 * 2**20, 4
+READ_BASE, READ_FACTOR = 100 * 2**20, 10
 
 LOAD = """
-import json, resource, sys
-for module in sys.argv[2:]:
+import json, sys
+for module in sys.argv[3:]:
     __import__(module)
-from pricer_core.data.splits import load_bundle
+from pricer_core.item import Item
 from pricer_core.storage.persistence import load_predictor
-items = [item.model_copy(update={"price": None}) for item in load_bundle().test[:5]]
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+items = [Item.model_validate(row) for row in json.loads(open(sys.argv[2]).read())]
+def high_water():  # this process's own peak (ru_maxrss would carry the parent's from before exec)
+    return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) * 1024
+before = high_water()
 load_predictor(sys.argv[1]).predict(items)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+after = high_water()
 print(json.dumps({"before": before, "after": after}))
 """
 
@@ -68,6 +71,8 @@ def main() -> None:
     train, validation, _ = tiny_data(train_size=2000, validation_size=200)
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
+        items_file = Path(scratch) / "items.json"
+        items_file.write_text(json.dumps([item.model_dump() for item in tiny_data()[2][:5]]))
         fitted = {}
         for name, (predictor, modules) in _small_predictors().items():
             fitted[name] = (predictor.fit(train, validation), modules)
@@ -77,7 +82,7 @@ def main() -> None:
         for name, (predictor, modules) in fitted.items():
             folder = Path(scratch) / name
             save_predictor(predictor, folder)
-            output = subprocess.run([sys.executable, "-c", LOAD, str(folder), *modules], capture_output=True, text=True, check=True)
+            output = subprocess.run([sys.executable, "-c", LOAD, str(folder), str(items_file), *modules], capture_output=True, text=True, check=True)
             peaks = json.loads(output.stdout.strip().splitlines()[-1])
             size = folder_bytes(folder)
             growth = peaks["after"] - peaks["before"]

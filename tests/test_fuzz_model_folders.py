@@ -63,7 +63,7 @@ def _small_predictors() -> dict[str, tuple[object, list[str]]]:
         from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
         from pricer_classic.stacking import StackedBagOfWords
 
-        modules = ["sklearn.ensemble", "xgboost", "pricer_classic.predictors", "pricer_classic.stacking"]
+        modules = ["sklearn.ensemble", "skops.io", "xgboost", "pricer_classic.predictors", "pricer_classic.stacking"]
         built.update({
             "linear": (LinearPredictor(), modules),
             "bow-linear": (BagOfWordsLinear(n_features=2**12), modules),
