@@ -174,7 +174,11 @@ class BenchRun:
     threads: int | None = None
 
     def job(self, name: str, label: str, data_file: Path, **extra: Any) -> Job:
+        registration = self.plan.plugin_set.predictors[name]
+        # A blend builds members from every plugin; any other predictor needs only its own.
+        plugin = None if getattr(registration.factory, "blends", False) else registration.plugin
         return Job(
+            plugin=plugin,
             name=name, label=label, options=self.options.get(name, {}), data_file=str(data_file), run_dir=str(self.run_dir),
             cache_dir=str(self.cache) if self.cache else None, workers=self.workers, seed=self.seed,
             forwarded=self.forwarded, timeout=self.timeout, memory_gb=self.memory_gb, progress=self.progress,
