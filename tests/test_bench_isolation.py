@@ -110,10 +110,45 @@ class MovesAndSets(ConstantMean):
         return super().fit(train, validation)
 
 
+class PeeksAtPrices(ConstantMean):
+    """Looks for the prices it is scored against in the files its process can reach."""
+
+    name = "peeks-at-prices"
+
+    def predict(self, items):
+        import pickle
+
+        with open(sys.argv[1], "rb") as handle:  # the job file names the run's data file
+            job = pickle.load(handle)
+        with open(job.data_file, "rb") as handle:
+            splits, sample = pickle.load(handle)
+        known = {item.id: item.price for item in [*splits.test, *sample] if item.price is not None}
+        return [known.get(item.id, 0.0) for item in items]
+
+
+class DescribesInNumpy(ConstantMean):
+    name = "describes-in-numpy"
+
+    def describe(self):
+        import numpy as np
+
+        return {"trees": np.int64(3), "score": np.float32(0.5), "shape": (2, 3), "nan": float("nan")}
+
+
+class FloodsStdout(ConstantMean):
+    name = "floods-stdout"
+
+    def fit(self, train, validation):
+        sys.stdout.write("x" * 30 * 2**20)  # 30 MB, no newline
+        sys.stdout.flush()
+        return super().fit(train, validation)
+
+
 class HostilePlugin:
     @hookimpl
     def register_predictors(self, register):
-        for factory in (MultipliesPrices, TruncatesTrain, AbstainsOften, DeletesItems, ReturnsASet, HangsInFit, HangsInPredict, Aborts, EatsMemory, MovesAndSets):
+        for factory in (MultipliesPrices, TruncatesTrain, AbstainsOften, DeletesItems, ReturnsASet, HangsInFit, HangsInPredict, Aborts, EatsMemory, MovesAndSets,
+                        PeeksAtPrices, DescribesInNumpy, FloodsStdout):
             register(factory)
 
 
@@ -269,3 +304,51 @@ def test_sigterm_stops_the_run_within_seconds_and_leaves_no_worker(tmp_path):
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)
     assert not (tmp_path / "o").exists()
+
+
+def test_no_job_can_read_the_prices_it_is_scored_against(tmp_path, hostile, alone):
+    out = tmp_path / "o"
+    results = run_bench(predictors=["peeks-at-prices", *HONEST], size=SIZE, out=out, echo=lambda _: None)
+    assert_honest_unbent(results, alone, out)
+    peeker = entries(results)["peeks-at-prices"]
+    assert peeker["status"] == "ok" and peeker["metrics"]["mae"] == pytest.approx(sum(r["truth"] for r in _records(out, "peeks-at-prices")) / SIZE)
+
+
+def _records(out: Path, name: str) -> list[dict]:
+    return [record for record in map(json.loads, (out / "predictions.jsonl").read_text().splitlines()) if record["predictor"] == name]
+
+
+def test_numpy_in_describe_and_a_flood_on_stdout_stay_that_predictors_business(tmp_path, hostile, alone):
+    out = tmp_path / "o"
+    messages: list[str] = []
+    results = run_bench(predictors=["describes-in-numpy", "floods-stdout", *HONEST], size=SIZE, out=out, echo=messages.append)
+    assert_honest_unbent(results, alone, out)
+    assert entries(results)["describes-in-numpy"]["details"] == {"trees": 3, "score": 0.5, "shape": [2, 3], "nan": None}
+    assert entries(results)["floods-stdout"]["status"] == "ok"
+    assert sum(len(message) for message in messages) < 2 * 2**20 and any("more bytes, not shown" in message for message in messages)
+
+
+@pytest.mark.parametrize("content", ["fifo", "dev-zero", '{"status": "ok", "predictions": "all of them"}', '{"status": 7}', '{"no": "status"}', "[]"])
+def test_a_result_file_a_worker_could_not_have_written_is_that_jobs_failure(tmp_path, content):
+    from pricer_core.bench.isolation import read_result
+
+    path = tmp_path / "result.json"
+    if content == "fifo":
+        os.mkfifo(path)
+    elif content == "dev-zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.write_text(content)
+    result = read_result(path)
+    assert result["status"] == "failed" and result["reason"].startswith("its result is unreadable")
+
+
+def test_a_validation_set_too_small_for_an_interval_scores_without_one(tmp_path):
+    from pricer_core.data.hub import save_local
+    from pricer_core.data.splits import Splits, load_bundle
+
+    bundle = load_bundle()
+    save_local(tmp_path / "splits", Splits("s", bundle.train[:300], bundle.validation[:5], bundle.test[:20]))
+    results = run_bench(data=tmp_path / "splits", predictors=["constant-mean"], size=SIZE, out=tmp_path / "o", echo=lambda _: None)
+    (entry,) = results["predictors"]
+    assert entry["status"] == "ok" and entry["interval"]["half_width_log"] is None and entry["interval"]["coverage"] == 1.0

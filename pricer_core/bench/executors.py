@@ -35,14 +35,15 @@ class LocalPool:
 
         self._echo = locked_echo
         self._pool = ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="pricer-job")
+        self._cancelled = threading.Event()
 
     def submit(self, job: Job) -> Future:
-        return self._pool.submit(run_isolated, job, self._echo)
+        return self._pool.submit(run_isolated, job, self._echo, self._cancelled)
 
     def close(self, cancel: bool = False) -> None:
         if cancel:
             self._pool.shutdown(wait=False, cancel_futures=True)
-            interrupt_all()
+            interrupt_all(self._cancelled)
         self._pool.shutdown(wait=True)
 
 
@@ -70,7 +71,7 @@ class DaskCluster:
         self._futures: list[Any] = []
 
     def submit(self, job: Job) -> Any:
-        future = self._client.submit(run_collecting, job, pure=False, key=f"pricer-{job.label}-{id(job)}")
+        future = self._client.submit(run_collecting, job, pure=False)
         self._futures.append(future)
         return _EchoingFuture(future, self._echo)
 

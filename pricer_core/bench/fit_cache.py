@@ -65,7 +65,8 @@ def package_files(root: Path) -> list[Path]:
     """Every file of a package, its data files too (a settings JSON its fit reads), not the bytecode."""
     return sorted(
         path for path in root.rglob("*")
-        if "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo") and (path.is_file() or path.is_symlink())
+        if "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo", ".swp", ".tmp", ".log")
+        and not path.name.startswith(".") and not path.name.endswith("~") and path.is_file()  # regular files only: a FIFO would hang
     )
 
 

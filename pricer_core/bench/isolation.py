@@ -23,9 +23,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+RESULT_LIMIT = 256 * 2**20  # a result file: 200 predictions and a describe(), far below this
+OUTPUT_LIMIT = 2**20  # bytes of a job's printed output passed on; the rest is counted, not kept
 DEFAULT_TIMEOUT = 3600.0  # seconds a predictor's fit and scoring may take; a hang is that predictor's failure
 
 # Child process groups alive now: killed when the bench is interrupted, so no worker outlives it.
@@ -57,8 +61,37 @@ class Job:
     plugin: str | None = None  # load only this plugin's entry point (and the core): a faster start
 
 
+class WorkerResult(BaseModel):
+    """What a worker may report; anything else in its result file makes the job a failure, not the run's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["ok", "failed"]
+    reason: str = "failed without a reason"
+    fit_seconds: float | None = None
+    cached_fit: bool | None = None
+    folder: str | None = None
+    predictions: list[float | None] | None = None
+    failures: dict[str, str] = {}
+    predict_seconds: float | None = None
+    cost_usd: float = 0.0
+    details: dict[str, Any] | None = None
+    interval: dict[str, Any] | None = None
+
+
 def failure(reason: str, **extra: Any) -> dict[str, Any]:
     return {"status": "failed", "reason": reason, **extra}
+
+
+def read_result(path: Path) -> dict[str, Any]:
+    """The worker's result file, read as a stranger's: a regular file, bounded, of the declared shape."""
+    from pricer_core.errors import one_line
+    from pricer_core.storage.bounded import read_bounded_text
+
+    try:
+        return WorkerResult.model_validate(json.loads(read_bounded_text(path, RESULT_LIMIT))).model_dump()
+    except Exception as error:
+        return failure(f"its result is unreadable ({one_line(error, 200)})")
 
 
 def forwarded_plugins() -> bytes:
@@ -92,9 +125,18 @@ def forwarded_plugins() -> bytes:
         return cloudpickle.dumps(kept)
 
 
-def run_isolated(job: Job, echo: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_isolated(job: Job, echo: Callable[[str], None] | None = None, cancelled: threading.Event | None = None) -> dict[str, Any]:
     """Run the job in a fresh process and return its result, or a failure naming why it has none."""
+    from pricer_core.errors import one_line
+
     echo = echo or (lambda line: print(line, flush=True))
+    try:
+        return _run(job, echo, cancelled)
+    except Exception as error:  # no disk, no file descriptors: this job's failure, not the run's
+        return failure(f"its process could not run ({one_line(error, 200)})")
+
+
+def _run(job: Job, echo: Callable[[str], None], cancelled: threading.Event | None) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix=f"{_safe(job.label)}-", dir=Path(job.run_dir) / "work"))
     job_file, result_file = work / "job.pkl", work / "result.json"
     job_file.write_bytes(pickle.dumps(job))  # written here, read by our own worker: never a user's file
@@ -105,14 +147,16 @@ def run_isolated(job: Job, echo: Callable[[str], None] | None = None) -> dict[st
         for variable in THREAD_VARIABLES:
             environment.setdefault(variable, str(job.threads))
     started = time.monotonic()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pricer_core.bench.worker", str(job_file), str(result_file)],
-        cwd=work, env=environment, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group: killed whole, with any children it starts
-    )
-    with _LIVE_LOCK:
+    with _LIVE_LOCK:  # a job that had not started when the run was cancelled never starts
+        if cancelled is not None and cancelled.is_set():
+            return failure("cancelled")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pricer_core.bench.worker", str(job_file), str(result_file)],
+            cwd=work, env=environment, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: killed whole, with any children it starts
+        )
         _LIVE[process.pid] = process
-    reader = threading.Thread(target=_forward_lines, args=(process.stdout, echo), daemon=True)
+    reader = threading.Thread(target=_forward_lines, args=(process.stdout, echo, job.label), daemon=True)
     reader.start()
     try:
         try:
@@ -125,26 +169,22 @@ def run_isolated(job: Job, echo: Callable[[str], None] | None = None) -> dict[st
             _LIVE.pop(process.pid, None)
         _kill_group(process)  # whatever it started goes with it
         reader.join(timeout=5)
-    seconds = time.monotonic() - started
-    try:
-        result = json.loads(result_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        result = None
-    if code == 0 and isinstance(result, dict):
-        result["process_seconds"] = round(seconds, 3)
-        return result
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
         limit = f"; its memory limit was {job.memory_gb:g} GB" if job.memory_gb else ""
         return failure(f"crashed (killed by {name}){limit}")
-    if isinstance(result, dict) and result.get("status") == "failed":
-        return result
-    return failure(f"its process exited with code {code} and no result")
+    if code != 0 or (not result_file.exists() and not result_file.is_symlink()):
+        return failure(f"its process exited with code {code}" + ("" if result_file.exists() else " and no result"))
+    result = read_result(result_file)
+    result["process_seconds"] = round(time.monotonic() - started, 3)
+    return result
 
 
-def interrupt_all() -> None:
-    """Ctrl-C or SIGTERM: every live job's process group goes at once."""
+def interrupt_all(cancelled: threading.Event | None = None) -> None:
+    """Ctrl-C or SIGTERM: every live job's process group goes at once, and no queued job starts."""
     with _LIVE_LOCK:
+        if cancelled is not None:
+            cancelled.set()
         processes = list(_LIVE.values())
     for process in processes:
         _kill_group(process)
@@ -161,13 +201,24 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
-def _forward_lines(stream: Any, echo: Callable[[str], None]) -> None:
-    """The child's stdout, line by line, to the bench's echo (its progress messages, a plugin's prints)."""
-    for raw in iter(stream.readline, b""):
+def _forward_lines(stream: Any, echo: Callable[[str], None], label: str) -> None:
+    """The child's stdout, line by line, to the bench's echo (its progress messages, a plugin's prints).
+
+    Lines are cut at 64 KB and the whole at OUTPUT_LIMIT bytes: a flood is read to its end (so the
+    child never blocks on a full pipe) and counted, never held in this process.
+    """
+    passed = dropped = 0
+    while raw := stream.readline(65536):
+        if passed + len(raw) > OUTPUT_LIMIT:
+            dropped += len(raw)
+            continue
+        passed += len(raw)
         try:
             echo(raw.decode("utf-8", "replace").rstrip("\n"))
         except Exception:  # the echo must not take the reader down; the job still finishes
             pass
+    if dropped:
+        echo(f"  {label}: printed {dropped:,} more bytes, not shown")
     stream.close()
 
 

@@ -220,8 +220,12 @@ def run_protocol(
     hears each one as soon as it is in (in the order the names were given).
     """
     data_file = run.run_dir / f"data{tag.replace('@', '-') or '-official'}.pkl"
+    # What a job may see: train and validation with their prices, the sample without them. The
+    # test split and the sample's prices never leave this process, so no job can read them back.
+    visible = Splits(splits.name, splits.train, splits.validation, [])
+    blind = [item.model_copy(update={"price": None}) for item in sample]
     with open(data_file, "wb") as handle:
-        pickle.dump((splits, sample), handle, protocol=pickle.HIGHEST_PROTOCOL)  # each job reads its own copy
+        pickle.dump((visible, blind), handle, protocol=pickle.HIGHEST_PROTOCOL)  # each job reads its own copy
     registry = run.plan.plugin_set.predictors
     blends = [name for name in names if getattr(registry[name].factory, "blends", False)]
     wanted = {blend: blend_members(run.plan, blend, names, run.options) for blend in blends}
@@ -271,6 +275,20 @@ def assemble_results(plan: BenchPlan, records: dict[str, list[dict[str, Any]]], 
         predictors=plan.entries,
         paired=paired_comparisons(plan.entries, records, seed),
     )
+
+
+def clear_stale_runs(runs: Path) -> None:
+    """Run folders of processes that no longer exist (a run killed with SIGKILL) are removed."""
+    for folder in runs.glob("run-*-*"):
+        try:
+            pid = int(folder.name.split("-")[1])
+            os.kill(pid, 0)
+        except ValueError:
+            continue
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except PermissionError:  # another user's live process
+            continue
 
 
 def default_memory_gb(jobs: int) -> float:
@@ -323,14 +341,17 @@ def run_bench(
                 echo(f"  {entry.name}: skipped ({entry.reason})")
         names = [entry.name for entry in plan.entries if entry.status != "skipped"]
         (cache / "runs").mkdir(parents=True, exist_ok=True)
-        run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=cache / "runs"))  # the cache's disk: shared with a cluster's workers
+        clear_stale_runs(cache / "runs")
+        # The cache's disk: shared with a cluster's workers. Named by this process, so a run killed
+        # with SIGKILL is cleared by the next one.
+        run_dir = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=cache / "runs"))
         (run_dir / "work").mkdir()
         executor, finished = None, False
         try:
             executor = make_executor(jobs, scheduler, echo)
             run = BenchRun(
                 plan, run_dir, executor, cache if use_cache else None, options, workers, seed, timeout,
-                memory_limit_gb or default_memory_gb(jobs), forwarded_plugins(), echo, progress,
+                memory_limit_gb or (None if scheduler else default_memory_gb(jobs)), forwarded_plugins(), echo, progress,
                 threads=max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 and not scheduler else None,
             )
             fallback = fallback_price(plan.train_prices)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pricer_core.bench.results import Metrics, PredictorResult
@@ -54,7 +55,12 @@ def _interval_coverage(interval: dict[str, Any] | None, records: list[dict[str, 
 
     if not interval or "half_width_log" not in interval:
         return interval
+    half_width = interval["half_width_log"]
+    if half_width is None:  # too few validation rows for this level: infinite, written as null
+        half_width = math.inf
+    if isinstance(half_width, bool) or not isinstance(half_width, (int, float)) or half_width < 0:
+        return {"error": f"the worker's interval half-width is {half_width!r}, not a number"}
     priced = [record for record in records if not record.get("abstained")]
     if not priced:
         return None
-    return {**interval, "coverage": coverage([r["truth"] for r in priced], [r["prediction"] for r in priced], interval["half_width_log"])}
+    return {**interval, "coverage": coverage([r["truth"] for r in priced], [r["prediction"] for r in priced], half_width)}

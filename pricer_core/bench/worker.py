@@ -90,10 +90,27 @@ def run_job(job: Any) -> dict[str, Any]:
         failures=failures,
         predict_seconds=round(time.perf_counter() - started, 3),
         cost_usd=float(predictor.cost_usd()),
-        details=predictor.describe(),
+        details=_as_json(predictor.describe()),
         interval=_interval(predictor, splits.validation, learned_from_validation(predictor)),
     )
     return result
+
+
+def _as_json(details: Any) -> dict[str, Any] | None:
+    """describe() as JSON data: numpy numbers become numbers, anything else its text; never a failure."""
+    from pricer_core.storage.atomic import strict_json
+
+    if details is None:
+        return None
+
+    def plain(value: Any) -> Any:
+        return value.item() if hasattr(value, "item") and callable(value.item) else str(value)
+
+    try:
+        data = json.loads(json.dumps(strict_json(details), default=plain, allow_nan=True))
+    except (TypeError, ValueError) as error:  # keys that are not text, say
+        return {"unreadable": f"describe() returned data that is not JSON ({type(error).__name__}: {str(error)[:120]})"}
+    return strict_json(data) if isinstance(data, dict) else {"describe": data}
 
 
 def _progress_bar(label: str, total: int):
@@ -122,8 +139,11 @@ def _interval(predictor: Any, validation: list, learned: bool) -> dict[str, Any]
 
 
 def main(job_file: str, result_file: str) -> int:
+    import traceback
+
     from pricer_core.errors import one_line
-    from pricer_core.storage.atomic import strict_json, write_json_atomic
+    from pricer_core.settings import debug
+    from pricer_core.storage.atomic import strict_json, write_text_atomic
 
     with open(job_file, "rb") as handle:
         job = pickle.load(handle)
@@ -131,11 +151,14 @@ def main(job_file: str, result_file: str) -> int:
     try:
         forward_plugins(job.forwarded)
         result = run_job(job)
+        text = json.dumps(strict_json(result), allow_nan=False)
     except MemoryError:
-        result = {"status": "failed", "reason": f"ran out of memory (its limit is {job.memory_gb:g} GB, --memory-limit)"}
+        text = json.dumps({"status": "failed", "reason": f"ran out of memory (its limit is {job.memory_gb:g} GB, --memory-limit)"})
     except BaseException as error:  # SystemExit or KeyboardInterrupt from a plugin is its failure too
-        result = {"status": "failed", "reason": one_line(error) if isinstance(error, Exception) else type(error).__name__}
-    write_json_atomic(result_file, strict_json(result))
+        if debug():
+            traceback.print_exc()
+        text = json.dumps({"status": "failed", "reason": one_line(error) if isinstance(error, Exception) else type(error).__name__})
+    write_text_atomic(result_file, text)
     return 0
 
 

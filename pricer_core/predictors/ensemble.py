@@ -321,7 +321,9 @@ class Ensemble(Predictor):
             self.held_out_scores = {}
             return None
         matrix, truth = log_matrix([columns[name] for name in names]), np.asarray(prices)
-        weights = fit_convex_weights(matrix, np.log1p(truth), names, row_weights)
+        weights, self.weights_chosen["unseen source"] = no_worse_than_best_member(
+            fit_convex_weights(matrix, np.log1p(truth), names, row_weights), {name: matrix[:, column] for column, name in enumerate(names)}, truth
+        )
         blend = np.expm1(matrix @ [weights[0][name] for name in names])
         for source, rows in spans.items():
             self.held_out_scores[source]["ensemble"] = mae(list(blend[rows]), truth[rows])
@@ -347,8 +349,9 @@ class Ensemble(Predictor):
             groups.setdefault(source, []).append(row)
         for source, rows in groups.items():
             weights, intercept = self._weights_for(source)
-            matrix = np.column_stack([logs[name][rows] for name in weights])
-            blended[rows] = matrix @ np.asarray(list(weights.values())) + intercept
+            used = [name for name, weight in weights.items() if weight != 0]  # a member weighed 0 is not asked
+            matrix = np.column_stack([logs[name][rows] for name in used]) if used else np.zeros((len(rows), 0))
+            blended[rows] = matrix @ np.asarray([weights[name] for name in used]) + intercept
         return blended
 
     def predict(self, items: list[Item]) -> list[float]:
@@ -360,7 +363,7 @@ class Ensemble(Predictor):
         if not self._predictors:
             raise RuntimeError("ensemble: predict called before fit")
         sources = [item.source or "" for item in items]
-        needed = dict.fromkeys(name for source in set(sources) for name in self._weights_for(source)[0])
+        needed = dict.fromkeys(name for source in set(sources) for name, weight in self._weights_for(source)[0].items() if weight != 0)
         logs = {name: log_matrix([self._predictors[name].predict(items)])[:, 0] for name in self._predictors if name in needed}
         return [max(0.0, math.expm1(value)) for value in self._blend(logs, sources)]
 
@@ -380,6 +383,7 @@ class Ensemble(Predictor):
             "known_sources": self.known_sources,
             "validation_scores": self.validation_scores,
             "judged_by_twin": self.judged_by_twin,
+            "weights_chosen": self.weights_chosen,
             "per_item": bool(getattr(self, "per_item", False)),
             **self.config(),
         }
@@ -429,6 +433,10 @@ class Ensemble(Predictor):
         if not (isinstance(judged, list) and all(isinstance(name, str) for name in judged) and set(judged) <= set(names)):
             raise ValueError(f"{where}: judged_by_twin must be a list of member names")
         ensemble.judged_by_twin = judged
+        chosen = state.get("weights_chosen", {})  # absent in folders saved before the dollar check
+        if not (isinstance(chosen, dict) and all(isinstance(key, str) and isinstance(value, str) for key, value in chosen.items())):
+            raise ValueError(f"{where}: weights_chosen must be an object of weight set → what was chosen")
+        ensemble.weights_chosen = chosen
         ensemble._predictors = {}
         for name in names:
             member = load_predictor(directory / "members" / name)

@@ -17,6 +17,7 @@ MAX_JSON_BYTES = 64 * 2**20  # a JSON file in a model folder; the largest pricer
 MAX_INFLATED_BYTES = 4 * 2**30  # all members of one archive once inflated (numpy .npz, torch .pt, skops)
 MAX_INFLATION = 50  # and at most this many times the archive's own size (the stored formats are ~1x)
 MAX_MODEL_FILES = 10_000
+NPY_HEADER_BYTES = 10_000 + 16  # numpy's own bound on a header (max_header_size), with its preamble
 
 
 class UnsafeFile(ValueError):
@@ -80,7 +81,7 @@ def check_archive(path: str | Path, size: int) -> None:
             for member in npy_members:
                 try:
                     with archive.open(member) as handle:
-                        head = handle.read(4096)
+                        head = handle.read(NPY_HEADER_BYTES)
                 except Exception as error:  # a bad member is numpy's to report; its header is what is checked here
                     raise UnsafeFile(f"{path}: member {member.filename} unreadable ({type(error).__name__})") from None
                 check_npy_header(head, member.file_size, f"{path}: member {member.filename}")
@@ -96,9 +97,9 @@ def check_npy_header(head: bytes, size: int, where: str) -> None:
     try:
         version = npy.read_magic(stream)
         read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, _, dtype = read_header(stream, max_header_size=4096)
-    except Exception:
-        return  # not an array header numpy can read: numpy refuses it itself, before allocating
+        shape, _, dtype = read_header(stream, max_header_size=NPY_HEADER_BYTES)
+    except Exception as error:  # what numpy would read differently is refused, not waved through
+        raise UnsafeFile(f"{where}: not an array header pricer can check ({type(error).__name__})") from None
     count = 1
     for dimension in shape:
         count *= int(dimension)
@@ -127,7 +128,7 @@ def check_model_files(directory: str | Path) -> None:
                 check_archive(path, size)
             elif name.endswith(".npy"):
                 with open(path, "rb") as handle:
-                    check_npy_header(handle.read(4096), size, str(path))
+                    check_npy_header(handle.read(NPY_HEADER_BYTES), size, str(path))
 
 
 def _is_zip(path: Path) -> bool:
