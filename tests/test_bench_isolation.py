@@ -144,11 +144,22 @@ class FloodsStdout(ConstantMean):
         return super().fit(train, validation)
 
 
+class LeavesItsGroup(ConstantMean):
+    """Starts a process that leaves the job's process group (setsid) and would outlive the job."""
+
+    name = "leaves-its-group"
+
+    def fit(self, train, validation):
+        stray = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"], start_new_session=True)
+        Path(os.environ["PRICER_TEST_STRAY"]).write_text(str(stray.pid))
+        return super().fit(train, validation)
+
+
 class HostilePlugin:
     @hookimpl
     def register_predictors(self, register):
         for factory in (MultipliesPrices, TruncatesTrain, AbstainsOften, DeletesItems, ReturnsASet, HangsInFit, HangsInPredict, Aborts, EatsMemory, MovesAndSets,
-                        PeeksAtPrices, DescribesInNumpy, FloodsStdout):
+                        PeeksAtPrices, DescribesInNumpy, FloodsStdout, LeavesItsGroup):
             register(factory)
 
 
@@ -352,3 +363,14 @@ def test_a_validation_set_too_small_for_an_interval_scores_without_one(tmp_path)
     results = run_bench(data=tmp_path / "splits", predictors=["constant-mean"], size=SIZE, out=tmp_path / "o", echo=lambda _: None)
     (entry,) = results["predictors"]
     assert entry["status"] == "ok" and entry["interval"]["half_width_log"] is None and entry["interval"]["coverage"] == 1.0
+
+
+def test_a_process_that_leaves_its_jobs_group_goes_with_the_job(tmp_path, hostile, alone, monkeypatch):
+    marker = tmp_path / "stray.pid"
+    monkeypatch.setenv("PRICER_TEST_STRAY", str(marker))
+    out = tmp_path / "o"
+    results = run_bench(predictors=["leaves-its-group", *HONEST], size=SIZE, out=out, echo=lambda _: None)
+    assert_honest_unbent(results, alone, out)
+    stray = int(marker.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(stray, 0)

@@ -35,6 +35,9 @@ DEFAULT_TIMEOUT = 3600.0  # seconds a predictor's fit and scoring may take; a ha
 # Child process groups alive now: killed when the bench is interrupted, so no worker outlives it.
 _LIVE: dict[int, subprocess.Popen] = {}
 _LIVE_LOCK = threading.Lock()
+JOB_MARK = "PRICER_BENCH_JOB"
+PR_SET_CHILD_SUBREAPER = 36
+_ADOPTING: bool | None = None
 
 
 @dataclass
@@ -141,12 +144,14 @@ def _run(job: Job, echo: Callable[[str], None], cancelled: threading.Event | Non
     job_file, result_file = work / "job.pkl", work / "result.json"
     job_file.write_bytes(pickle.dumps(job))  # written here, read by our own worker: never a user's file
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in job.sys_path if path)}
+    environment[JOB_MARK] = job.label  # inherited by whatever the job starts: how its strays are found
     if job.plugin:
         environment["PRICER_PLUGINS"] = job.plugin
     if job.threads:  # jobs side by side share the cores instead of each taking all (a user's setting wins)
         for variable in THREAD_VARIABLES:
             environment.setdefault(variable, str(job.threads))
     started = time.monotonic()
+    adopt_strays()
     with _LIVE_LOCK:  # a job that had not started when the run was cancelled never starts
         if cancelled is not None and cancelled.is_set():
             return failure("cancelled")
@@ -168,6 +173,7 @@ def _run(job: Job, echo: Callable[[str], None], cancelled: threading.Event | Non
         with _LIVE_LOCK:
             _LIVE.pop(process.pid, None)
         _kill_group(process)  # whatever it started goes with it
+        kill_strays()  # and what left its group (setsid, a double fork) and fell back to us
         reader.join(timeout=5)
     if code < 0:
         name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
@@ -180,6 +186,47 @@ def _run(job: Job, echo: Callable[[str], None], cancelled: threading.Event | Non
     return result
 
 
+def adopt_strays() -> bool:
+    """Make this process the reaper of its descendants' orphans (Linux), so a job's process that
+    leaves its group (setsid, a double fork) falls back to us instead of init, to be killed."""
+    global _ADOPTING
+    if _ADOPTING is None:
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            _ADOPTING = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            _ADOPTING = False
+    return _ADOPTING
+
+
+def kill_strays() -> None:
+    """Kill our child processes that carry a job's mark but are no live job: what a job left behind."""
+    if not adopt_strays():
+        return
+    with _LIVE_LOCK:
+        live = set(_LIVE)
+    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        try:
+            pids = [int(pid) for pid in children.read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for pid in pids:
+            if pid in live:
+                continue
+            try:
+                marked = f"{JOB_MARK}=".encode() in Path(f"/proc/{pid}/environ").read_bytes()
+            except OSError:
+                continue
+            if marked:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                except (ProcessLookupError, ChildProcessError, PermissionError):
+                    pass
+
+
 def interrupt_all(cancelled: threading.Event | None = None) -> None:
     """Ctrl-C or SIGTERM: every live job's process group goes at once, and no queued job starts."""
     with _LIVE_LOCK:
@@ -188,6 +235,7 @@ def interrupt_all(cancelled: threading.Event | None = None) -> None:
         processes = list(_LIVE.values())
     for process in processes:
         _kill_group(process)
+    kill_strays()
 
 
 def _kill_group(process: subprocess.Popen) -> None:
