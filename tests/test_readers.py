@@ -251,3 +251,18 @@ def test_a_byte_order_mark_loses_no_row(tmp_path):
     items, report = read_items(path)
     assert (report.rows, report.kept, dict(report.dropped)) == (3, 3, {})
     assert items[0].title == COURSE_ROW["title"]
+
+
+def test_a_line_past_the_bound_is_a_counted_drop_in_every_format(tmp_path, shared_data):
+    """Each format's first real row twice, a 5 MB line between: two kept, one dropped with its line."""
+    from pricer_core.curation.line_blocks import MAX_LINE_BYTES
+
+    for source in sorted(shared_data.glob("*.gz")):
+        first = gzip.open(source, "rt", encoding="utf-8").readline().strip()
+        for suffix, opener in ((".jsonl", open), (".jsonl.gz", gzip.open)):
+            path = tmp_path / f"{source.name.split('.')[0]}{suffix}"
+            with opener(path, "wb") as handle:
+                handle.write(first.encode() + b"\n" + b'{"title": "' + b"a" * (MAX_LINE_BYTES + 10) + b'"}\n' + first.encode() + b"\n")
+            items, report = read_items(path, require_price=False)
+            assert report.rows == 3 and report.dropped["line too long"] == 1, (source.name, report.summary())
+            assert report.problems[0].startswith(f"{path}:2: line too long")
