@@ -202,6 +202,7 @@ def test_abstaining_is_scored_at_the_fallback_and_cannot_lift_a_rank(tmp_path, h
     results = run_bench(predictors=["abstains-often", *HONEST], size=SIZE, out=out, echo=lambda _: None)
     assert_honest_unbent(results, alone, out)
     abstainer = entries(results)["abstains-often"]
+    assert results["abstention_price"] == 35.0  # declared: the training median
     # it answers with the training median and abstains elsewhere: scored at the median, it is the median
     assert abstainer["metrics"]["mae"] == pytest.approx(alone["constant-median"]["mae"])
     assert 0 < abstainer["coverage"] < 1 and abstainer["n"] == SIZE

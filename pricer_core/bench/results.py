@@ -113,6 +113,7 @@ class BenchResults(BaseModel):
     predictors: list[PredictorResult]
     paired: list[PairedDifference]
     leave_one_source_out: LosoResults | None = None  # with --loso: each training source held out in turn
+    abstention_price: float | None = None  # what an item a predictor abstained on is scored at: the training median
 
     def to_json(self) -> dict[str, Any]:
         from pricer_core.storage.atomic import strict_json
@@ -125,6 +126,7 @@ class BenchResults(BaseModel):
                 "versions": self.versions,
                 "dataset": self.dataset.model_dump(mode="json"),
                 "seed": self.seed,
+                **({"abstention_price": self.abstention_price} if self.abstention_price is not None else {}),
                 "predictors": [entry.to_json() for entry in self.predictors],
                 "paired": [pair.model_dump(mode="json") for pair in self.paired],
                 **({"leave_one_source_out": self.leave_one_source_out.model_dump(mode="json")} if self.leave_one_source_out else {}),

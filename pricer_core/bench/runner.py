@@ -258,7 +258,7 @@ def run_protocol(
     return {name: results[name] for name in names}
 
 
-def assemble_results(plan: BenchPlan, records: dict[str, list[dict[str, Any]]], seed: int) -> BenchResults:
+def assemble_results(plan: BenchPlan, records: dict[str, list[dict[str, Any]]], seed: int, abstention_price: float | None = None) -> BenchResults:
     """The run with its provenance: versions, git commit, which items, and every pair's paired difference."""
     return BenchResults(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -274,6 +274,7 @@ def assemble_results(plan: BenchPlan, records: dict[str, list[dict[str, Any]]], 
         seed=seed,
         predictors=plan.entries,
         paired=paired_comparisons(plan.entries, records, seed),
+        abstention_price=abstention_price,
     )
 
 
@@ -366,7 +367,7 @@ def run_bench(
 
             run_protocol(run, names, plan.splits, plan.sample, on_result=scored_now)
             records = {entry.name: records[entry.name] for entry in plan.entries if entry.name in records}  # leaderboard order
-            results = assemble_results(plan, records, seed)
+            results = assemble_results(plan, records, seed, fallback)
             if loso:
                 try:  # the official results are written whatever happens to the extra protocol
                     results.leave_one_source_out = run_loso(run, names, size)
