@@ -49,9 +49,9 @@ class DroppedRow(Exception):
 
 # The written prices pricer reads (README, "Prices"): optional "$", ASCII digits, commas only as
 # thousands separators in groups of three, a dot only as the decimal point: "$1,299.99", "1299.99",
-# "12", ".99", "12.". "2,99" (a European decimal comma), "1.234,56", "1,23,456" and digits of other
+# "12", ".99", "12.", "1.5e2". "2,99" (a European decimal comma), "1.234,56", "1,23,456" and digits of other
 # scripts ("١٢٣", which float() would take) are dropped as ambiguous, never guessed.
-_WRITTEN_PRICE = re.compile(r"\$?\s*(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)", re.ASCII)
+_WRITTEN_PRICE = re.compile(r"\$?\s*(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def parse_price(value: Any) -> float:

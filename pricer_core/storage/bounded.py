@@ -103,7 +103,9 @@ def check_npy_header(head: bytes, size: int, where: str) -> None:
     count = 1
     for dimension in shape:
         count *= int(dimension)
-    if dtype.hasobject or count * max(dtype.itemsize, 1) > size:
+    if dtype.hasobject:
+        raise UnsafeFile(f"{where}: holds Python objects, which only a pickle restores (allow_pickle is off)")
+    if count * max(dtype.itemsize, 1) > size:
         raise UnsafeFile(f"{where}: its header promises a {shape} array of {dtype}, more than the {size:,} bytes it holds")
 
 

@@ -85,13 +85,12 @@ def load_predictor(directory: str | Path, factory: type[Predictor] | None = None
     links = [path for path in [directory, *directory.rglob("*")] if path.is_symlink()]
     if links:  # a link could make the loader read anything on this machine
         raise ModelFolderError(f"{directory}: holds a symbolic link ({links[0]}); a model folder must hold its own files")
-    try:  # FIFOs, devices, oversized JSON and archives that would inflate past their bound: before any loader runs
-        if directory.is_dir():
-            check_model_files(directory)
-    except UnsafeFile as error:
-        raise ModelFolderError(str(error)) from None
-    meta = read_meta(directory)
+    meta = read_meta(directory)  # bounded by itself
     name = meta["name"]
+    try:  # FIFOs, devices, oversized JSON and archives that would inflate past their bound: before any loader runs
+        check_model_files(directory)
+    except UnsafeFile as error:
+        raise ModelFolderError(f"{directory}: cannot load {name} ({error})") from None
     if factory is None:
         registration, version = _registration(name)
         if registration is None:
