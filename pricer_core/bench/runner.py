@@ -238,7 +238,7 @@ def run_protocol(
     }
     results = {}
     for name, future in futures.items():
-        results[name] = future.result()
+        results[name] = outcome_of(future)
         if on_result is not None and name in names:
             on_result(name, results[name])
     for name in helpers:
@@ -252,10 +252,20 @@ def run_protocol(
             outcome = results.get(member) or results.get(f"member:{member}")
             if outcome and outcome["status"] == "ok" and outcome.get("folder"):
                 folders[member] = outcome["folder"]
-        results[blend] = run.executor.submit(run.job(blend, blend + tag, data_file, members=folders)).result()
+        results[blend] = outcome_of(run.executor.submit(run.job(blend, blend + tag, data_file, members=folders)))
         if on_result is not None:
             on_result(blend, results[blend])
     return {name: results[name] for name in names}
+
+
+def outcome_of(future: Any) -> dict[str, Any]:
+    """A job's result; an executor that lost the job (a Dask worker that died) makes it that job's failure."""
+    from pricer_core.bench.isolation import failure
+
+    try:
+        return future.result()
+    except Exception as error:
+        return failure(f"its job was lost ({one_line(error, 200)})")
 
 
 def assemble_results(plan: BenchPlan, records: dict[str, list[dict[str, Any]]], seed: int, abstention_price: float | None = None) -> BenchResults:
