@@ -18,7 +18,7 @@ def test_each_fold_holds_one_source_out_and_never_uses_the_official_test():
 def test_bench_reports_leave_one_source_out_beside_the_official_test(tmp_path):
     results = run_bench(predictors=["constant-mean", "constant-median"], size=30, out=tmp_path, echo=lambda _: None, loso=True)
     loso = results["leave_one_source_out"]
-    assert len(loso["sources"]) == 8 and set(loso["sources"].values()) == {30}
+    assert len(loso["sources"]) == 8 and set(loso["sources"].values()) == {30} and loso["sample_size"] == 30
     for entry in loso["predictors"]:
         maes = [score["mae"] for score in entry["sources"]]
         assert entry["mean_mae"] == sum(maes) / len(maes) and all(mae > 0 for mae in maes)

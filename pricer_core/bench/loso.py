@@ -27,6 +27,7 @@ def loso_results(
     fold_list: list[tuple[str, Splits]],
     outcomes: dict[str, dict[str, dict[str, Any]]],
     names: list[str],
+    sample_size: int,
     seed: int = 42,
     echo: Callable[[str], None] = print,
 ) -> LosoResults:
@@ -60,7 +61,7 @@ def loso_results(
         for position, first in enumerate(complete)
         for second in complete[position + 1 :]
     ]
-    return LosoResults(sample_size=len(fold_list[0][1].test) if fold_list else 0, sources={source: len(fold.test) for source, fold in fold_list}, predictors=entries, paired=pairs)
+    return LosoResults(sample_size=sample_size, sources={source: len(fold.test) for source, fold in fold_list}, predictors=entries, paired=pairs)
 
 
 def loso_lines(results: LosoResults | dict[str, Any]) -> list[str]:

@@ -406,12 +406,13 @@ def run_loso(run: BenchRun, names: list[str], size: int):
     jobs go through the same executor, scored by the same rule (bench/loso.py)."""
     from pricer_core.bench.loso import folds, loso_results
 
-    fold_list = folds(run.plan.splits, min(size, 200))
+    sample_size = min(size, 200)
+    fold_list = folds(run.plan.splits, sample_size)
     scored: dict[str, dict[str, dict[str, Any]]] = {}
     for number, (source, fold) in enumerate(fold_list, start=1):
         run.echo(f"leave-one-source-out: {source} held out ({len(fold.test)} items), {len(fold.train)} train")
         scored[source] = run_protocol(run, names, fold, fold.test, tag=f"@{number}")
-    return loso_results(fold_list, scored, names, run.seed, run.echo)
+    return loso_results(fold_list, scored, names, sample_size, run.seed, run.echo)
 
 
 def _missing(registration: Registration, options: dict[str, Any], splits: Splits, sample: list) -> str | None:
