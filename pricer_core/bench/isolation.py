@@ -97,8 +97,9 @@ def read_result(path: Path) -> dict[str, Any]:
         return failure(f"its result is unreadable ({one_line(error, 200)})")
 
 
-def forwarded_plugins() -> bytes:
-    """Plugins registered at run time in this process (a notebook's, a test's), for the child to register.
+def forwarded_plugins(collected: Any) -> bytes:
+    """Plugins of `collected` (the run's PluginSet) registered at run time in this process (a
+    notebook's, a test's), for the child to register.
 
     Entry-point plugins are found again by the child itself. cloudpickle carries a class defined in
     a notebook or a function by value; an importable one by reference.
@@ -107,7 +108,6 @@ def forwarded_plugins() -> bytes:
 
     from pricer_core.plugins import registry
 
-    collected = registry.collect()
     runtime = {record.name for record in collected.plugins if record.name not in registry.entry_point_names()}
     plugins: dict[str, list[tuple[Any, str, dict[str, Any]]]] = {}
     for registration in collected.predictors.values():

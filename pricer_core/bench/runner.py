@@ -362,7 +362,7 @@ def run_bench(
             executor = make_executor(jobs, scheduler, echo)
             run = BenchRun(
                 plan, run_dir, executor, cache if use_cache else None, options, workers, seed, timeout,
-                memory_limit_gb or (None if scheduler else default_memory_gb(jobs)), forwarded_plugins(), echo, progress,
+                memory_limit_gb or (None if scheduler else default_memory_gb(jobs)), forwarded_plugins(plan.plugin_set), echo, progress,
                 threads=max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 and not scheduler else None,
             )
             fallback = fallback_price(plan.train_prices)
