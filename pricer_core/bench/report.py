@@ -10,17 +10,61 @@ from pricer_core.evaluation.metrics import running_mean_band
 from pricer_core.bench.results import BenchResults, LosoResults, PairedDifference, PredictorResult
 
 COLOURS = {"green": "#2ca02c", "orange": "#ff7f0e", "red": "#d62728"}
+SUMMARY_COLOUR = "#fff4d6"  # the summary's background: the screenshot test finds the first screen's answer by it
+CLOSE_TO_BEST = 1.5  # the paired matrix's colour scale spans the gaps among predictors within 1.5x the best MAE
+
+
+def ranked(predictors: list[PredictorResult]) -> list[PredictorResult]:
+    """Scored predictors, best (lowest MAE) first: the one order every part of the report uses."""
+    return sorted((p for p in predictors if p.scored), key=lambda p: (p.metrics.mae, p.name))
+
+
+def within_noise_of(best: str, pairs: list[PairedDifference]) -> list[str]:
+    """Predictors whose paired gap to `best` has a 95% interval that includes 0."""
+    return sorted({pair.b if pair.a == best else pair.a for pair in pairs if best in (pair.a, pair.b) and not pair.significant})
+
+
+def summary_section(results: BenchResults) -> str:
+    """One screen that answers first: the best model and its interval, who is within noise, then every row ranked."""
+    order = ranked(results.predictors)
+    if not order:
+        return f"<section id='summary' style='background:{SUMMARY_COLOUR};padding:12px'><p><b>No predictor was scored.</b></p></section>"
+    best = order[0]
+    ties = within_noise_of(best.name, results.paired)
+    ties_text = (
+        f"Within noise of it (paired 95% interval of the gap includes $0): <b>{html.escape(', '.join(ties))}</b>."
+        if ties else "Every other predictor is worse beyond noise (paired 95% intervals exclude $0)."
+    )
+    rows = []
+    for rank, entry in enumerate(order, 1):
+        low, high = entry.metrics.mae_ci95
+        coverage = "100%" if entry.coverage in (None, 1) else f"{entry.coverage:.0%} (the rest at the training median)"
+        fit = "cached" if entry.cached_fit else (f"{entry.fit_seconds:.1f}" if entry.fit_seconds is not None else "")
+        rows.append(
+            f"<tr><td>{rank}</td><td><b>{html.escape(entry.name)}</b></td><td>{entry.metrics.mae:,.2f}</td>"
+            f"<td>{low:,.1f}–{high:,.1f}</td><td>{coverage}</td><td>{fit}</td></tr>"
+        )
+    not_run = [p for p in results.predictors if p.status != "ok"]
+    not_run_text = f" <a href='#not-run'>{len(not_run)} not run</a> (listed at the end)." if not_run else ""
+    return (
+        f"<section id='summary' style='background:{SUMMARY_COLOUR};padding:12px'>"
+        f"<p style='font-size:1.3em'>Best: <b>{html.escape(best.name)}</b>, mean absolute error <b>${best.metrics.mae:,.2f}</b> "
+        f"(bootstrap 95% interval ${best.metrics.mae_ci95[0]:,.2f}–${best.metrics.mae_ci95[1]:,.2f}) on {best.n} items.</p>"
+        f"<p>{ties_text}{not_run_text}</p>"
+        "<table border='1' cellpadding='4' style='border-collapse:collapse'><tr><th>rank</th><th>predictor</th><th>MAE $</th>"
+        f"<th>95% interval</th><th>priced itself</th><th>fit s</th></tr>{''.join(rows)}</table></section>"
+    )
 
 
 def leaderboard_figure(predictors: list[PredictorResult]):
     import plotly.graph_objects as go
 
-    ranked = sorted((p for p in predictors if p.scored), key=lambda p: p.metrics.mae)
+    order = ranked(predictors)
     # coverage is part of the answer: an abstention was scored at the training median
-    names = [p.name if p.coverage in (None, 1) else f"{p.name} (priced {p.coverage:.0%} itself)" for p in ranked]
-    mae = [p.metrics.mae for p in ranked]
-    low = [p.metrics.mae - p.metrics.mae_ci95[0] for p in ranked]
-    high = [p.metrics.mae_ci95[1] - p.metrics.mae for p in ranked]
+    names = [p.name if p.coverage in (None, 1) else f"{p.name} (priced {p.coverage:.0%} itself)" for p in order]
+    mae = [p.metrics.mae for p in order]
+    low = [p.metrics.mae - p.metrics.mae_ci95[0] for p in order]
+    high = [p.metrics.mae_ci95[1] - p.metrics.mae for p in order]
     figure = go.Figure(
         go.Bar(x=mae, y=names, orientation="h", error_x={"type": "data", "symmetric": False, "array": high, "arrayminus": low})
     )
@@ -90,11 +134,19 @@ def price_distribution_figure(train_prices: list[float], test_prices: list[float
     return figure
 
 
-def paired_figure(pairs: list[PairedDifference]):
-    """MAE(row) − MAE(column) on the same items; a ✓ marks gaps whose 95% interval excludes 0."""
+def paired_figure(pairs: list[PairedDifference], predictors: list[PredictorResult]):
+    """MAE(row) − MAE(column) on the same items, best first; a ✓ marks gaps whose 95% interval excludes 0.
+
+    The colour scale spans the gaps among the predictors within CLOSE_TO_BEST of the best MAE, so a
+    baseline far behind saturates its row instead of washing out the differences that matter."""
     import plotly.graph_objects as go
 
-    names = sorted({pair.a for pair in pairs} | {pair.b for pair in pairs})
+    paired_names = {pair.a for pair in pairs} | {pair.b for pair in pairs}
+    order = ranked(predictors)
+    names = [p.name for p in order if p.name in paired_names] + sorted(paired_names - {p.name for p in order})
+    close = {p.name for p in order if order and p.metrics.mae <= CLOSE_TO_BEST * order[0].metrics.mae}
+    spans = [abs(pair.difference) for pair in pairs if pair.a in close and pair.b in close] or [abs(pair.difference) for pair in pairs] or [1.0]
+    limit = max(max(spans), 0.01)
     lookup = {(pair.a, pair.b): pair for pair in pairs}
     values, labels = [], []
     for row in names:
@@ -112,7 +164,9 @@ def paired_figure(pairs: list[PairedDifference]):
             row_labels.append(f"{sign * pair.difference:+.1f}{' ✓' if pair.significant else ''}")
         values.append(row_values)
         labels.append(row_labels)
-    figure = go.Figure(go.Heatmap(z=values, x=names, y=names, text=labels, texttemplate="%{text}", colorscale="RdBu_r", zmid=0))
+    figure = go.Figure(
+        go.Heatmap(z=values, x=names, y=names, text=labels, texttemplate="%{text}", colorscale="RdBu_r", zmin=-limit, zmax=limit, zmid=0)
+    )
     figure.update_layout(title="Paired MAE difference, row − column ($); ✓ = 95% interval excludes 0", height=200 + 40 * len(names))
     return figure
 
@@ -129,11 +183,10 @@ def write_report(
 
     figures = [leaderboard_figure(results.predictors), price_distribution_figure(train_prices, test_prices)]
     if results.paired:
-        figures.append(paired_figure(results.paired))
-    for predictor in sorted((p for p in results.predictors if p.scored), key=lambda p: p.metrics.mae):  # rank order
-        if predictor.scored:
-            figures.append(scatter_figure(predictor.name, records[predictor.name], predictor.metrics.model_dump()))
-            figures.append(running_error_figure(predictor.name, records[predictor.name]))
+        figures.append(paired_figure(results.paired, results.predictors))
+    for predictor in ranked(results.predictors):
+        figures.append(scatter_figure(predictor.name, records[predictor.name], predictor.metrics.model_dump()))
+        figures.append(running_error_figure(predictor.name, records[predictor.name]))
     body = [figure.to_html(full_html=False, include_plotlyjs=(index == 0)) for index, figure in enumerate(figures)]
     skipped = [
         f"<li><b>{html.escape(p.name)}</b>: {html.escape(p.status)} ({html.escape(p.reason or '')})</li>"
@@ -145,8 +198,9 @@ def write_report(
         "<!doctype html><html><head><meta charset='utf-8'><title>pricer bench</title></head><body>"
         f"<h1>pricer bench: {html.escape(str(dataset.name))}</h1>"
         f"<p>{dataset.sizes['sample']} test items; created {html.escape(results.created)}</p>"
+        + summary_section(results)
         + "".join(body)
-        + (f"<h2>Not run</h2><ul>{''.join(skipped)}</ul>" if skipped else "")
+        + (f"<h2 id='not-run'>Not run</h2><ul>{''.join(skipped)}</ul>" if skipped else "")
         + (loso_table(results.leave_one_source_out) if results.leave_one_source_out else "")
         + "</body></html>"
     )
@@ -183,7 +237,7 @@ def find_chromium() -> str | None:
 
 
 def screenshot(html_path: str | Path, png_path: str | Path, width: int = 1200, height: int = 900) -> Path:
-    """PNG of the top of the report (the leaderboard chart) through headless Chromium, offline."""
+    """PNG of the report's first screen (the summary, then the leaderboard chart) through headless Chromium, offline."""
     import subprocess
     import tempfile
 

@@ -107,13 +107,14 @@ class BenchResults(BaseModel):
     schema_version: int = RESULTS_SCHEMA
     created: str
     git: str | None
-    versions: dict[str, str]
+    versions: dict[str, str]  # python, every library a figure can depend on, and the plugins (bench/provenance.py)
     dataset: DatasetInfo
     seed: int
     predictors: list[PredictorResult]
     paired: list[PairedDifference]
     leave_one_source_out: LosoResults | None = None  # with --loso: each training source held out in turn
     abstention_price: float | None = None  # what an item a predictor abstained on is scored at: the training median
+    lock: dict[str, Any] | None = None  # constraints.txt's sha256 and the versions that differ from it; None outside a checkout
 
     def to_json(self) -> dict[str, Any]:
         from pricer_core.storage.atomic import strict_json
@@ -124,6 +125,7 @@ class BenchResults(BaseModel):
                 "created": self.created,
                 "git": self.git,
                 "versions": self.versions,
+                **({"lock": self.lock} if self.lock is not None else {}),
                 "dataset": self.dataset.model_dump(mode="json"),
                 "seed": self.seed,
                 **({"abstention_price": self.abstention_price} if self.abstention_price is not None else {}),

@@ -8,20 +8,18 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import platform
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pricer_core.storage.atomic import check_output, output_folder, output_lock, write_json_atomic
 from pricer_core.errors import one_line
 from pricer_core.bench.isolation import DEFAULT_TIMEOUT, Job
+from pricer_core.bench.provenance import git_commit, library_versions, lock_report
 from pricer_core.bench.scoring import fallback_price, score_result
 from pricer_core.evaluation.evaluator import DEFAULT_WORKERS
 from pricer_core.plugins.registry import PluginSet, Registration, collect
@@ -46,27 +44,8 @@ def quantiles(prices: list[float]) -> dict[str, float]:
     }
 
 
-def _git_commit() -> str | None:
-    try:
-        output = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, cwd=Path(__file__).parent
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return output.stdout.strip() or None
-
-
-def _versions(plugin_set: PluginSet) -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for record in plugin_set.plugins:
-        if record.distribution and record.version:
-            versions[record.distribution] = record.version
-    for library in ("numpy", "pydantic", "pluggy"):
-        try:
-            versions[library] = metadata.version(library)
-        except metadata.PackageNotFoundError:
-            pass
-    return versions
+def _plugin_distributions(plugin_set: PluginSet) -> dict[str, str]:
+    return {record.distribution: record.version for record in plugin_set.plugins if record.distribution and record.version}
 
 
 def create_predictors(
@@ -270,10 +249,12 @@ def outcome_of(future: Any) -> dict[str, Any]:
 
 def assemble_results(plan: BenchPlan, records: dict[str, list[dict[str, Any]]], seed: int, abstention_price: float | None = None) -> BenchResults:
     """The run with its provenance: versions, git commit, which items, and every pair's paired difference."""
+    versions = library_versions(_plugin_distributions(plan.plugin_set))
     return BenchResults(
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        git=_git_commit(),
-        versions=_versions(plan.plugin_set),
+        git=git_commit(),
+        versions=versions,
+        lock=lock_report(versions),
         dataset=DatasetInfo(
             name=plan.splits.name,
             sizes={**plan.splits.sizes(), "sample": len(plan.sample)},

