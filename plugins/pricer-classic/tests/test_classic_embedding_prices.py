@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from pricer_classic.cross_fitting import fold_assignment
-from pricer_classic.embedding_prices import EmbeddingRidge, current_encoder, require_embeddings, title_vectors
+from pricer_classic.embedding_prices import EmbeddingRidge, current_encoder, encoder_kind, require_embeddings, title_vectors
 from pricer_core.item import Item
 
 needs_minilm = pytest.mark.skipif(
@@ -164,3 +164,40 @@ def test_a_fit_without_the_extra_stops_before_its_slow_steps(monkeypatch):
     monkeypatch.setattr("pricer_classic.predictors.HashedTfidf", lambda *_: pytest.fail("hashed the texts before checking the extra"))
     with pytest.raises(RuntimeError, match="missing: sentence_transformers"):
         predictor.fit(train, validation)
+
+
+@needs_minilm
+def test_the_static_table_prices_unseen_titles_by_what_they_mean_and_round_trips(tmp_path):
+    items, log_prices = catalogue()
+    _, ridge = EmbeddingRidge.fit_out_of_fold(items, log_prices, folds=5, seed=3, kind="minilm-static")
+    assert ridge.encoder == current_encoder("minilm-static") and encoder_kind(ridge.encoder) == "minilm-static"
+    new = [Item(id="n1", title="silver bracelet with sapphire"), Item(id="n2", title="thumbtacks and staples")]
+    dear, cheap = ridge.transform(new)[:, 0]
+    assert dear > cheap + 0.5
+    ridge.save(tmp_path / "ridge.npz")
+    again = EmbeddingRidge.load(tmp_path / "ridge.npz")
+    assert np.array_equal(again.transform(items), ridge.transform(items))  # read with the table it was fitted on
+
+
+def test_an_unknown_title_encoder_is_one_line_before_any_work():
+    with pytest.raises(ValueError, match=r"title_encoder must be one of \['minilm-static', 'minilm'\], got 'word2vec'"):
+        require_embeddings("word2vec")
+
+
+@needs_minilm
+def test_an_xgboost_folder_saved_before_title_encoder_loads_as_the_minilm_folder_it_is(tmp_path):
+    import json
+
+    from pricer_classic.predictors import XGBoostPredictor
+    from pricer_core.contract.testing import tiny_data
+
+    train, validation, test = tiny_data(train_size=120, validation_size=20)
+    model = XGBoostPredictor(n_estimators=10, svd_components=4, title_encoder="minilm", boosters=1).fit(train, validation)
+    model.save(tmp_path / "m")
+    config_path = next((tmp_path / "m").rglob("config.json"))
+    config = json.loads(config_path.read_text())
+    del config["params"]["title_encoder"]  # as pricer-classic 0.4.0 wrote it
+    config_path.write_text(json.dumps(config))
+    loaded = XGBoostPredictor.load(config_path.parent)
+    assert loaded.params["title_encoder"] == "minilm"
+    assert np.allclose(loaded.predict(test), model.predict(test))

@@ -4,8 +4,10 @@ MiniLM reads a title in context at ~130 titles/s on 2 CPU cores; a static table 
 mean of its tokens' vectors at thousands per second. The table is model2vec's idea: encode every
 vocabulary token alone with the sentence model, centre the vectors and weigh the rarer (later) ids
 up. model2vec's own distiller pins an older transformers than pricer's, so pricer distils here
-(~40 s on 2 cores, once per machine). The table is kept in pricer's cache, named by the weights'
-and the libraries' versions, and a file that is not the table it claims to be is distilled again.
+(~40 s on 2 cores, once per machine). The table is kept in pricer's cache (or in
+$PRICER_STATIC_TABLES: test suites that give every test its own cache share one table this way),
+named by the weights' and the libraries' versions; a file that is not the table it claims to be is
+distilled again.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import logging
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from pricer_core.item import Item
 
 from . import embeddings
 
+TABLES_ENV = "PRICER_STATIC_TABLES"
 METHOD = "static-v1"  # centred token vectors, weighted by log(2 + token id), mean over the title's tokens
 VOCABULARY_BATCH = 1024
 logger = logging.getLogger(__name__)
@@ -37,7 +41,7 @@ def _table_path() -> Path:
 
     versions = [encoder_id()] + [f"{name}=={_version(name)}" for name in ("sentence-transformers", "torch", "tokenizers")]
     digest = hashlib.sha256(" ".join(versions).encode()).hexdigest()[:16]
-    return cache_root() / f"static-minilm-{digest}.npy"
+    return Path(os.environ.get(TABLES_ENV) or cache_root()) / f"static-minilm-{digest}.npy"
 
 
 def _version(distribution: str) -> str:
