@@ -75,6 +75,18 @@ def distributed_from_env() -> Distributed:
     return Distributed(torch.distributed.get_rank(), torch.distributed.get_world_size())
 
 
+def run_description(distributed: Distributed, device: torch.device, config: TrainConfig, checkpoint: Path | None, start_epoch: int) -> str:
+    """What a long run is about to do, said once by rank 0: processes, backend, device, epochs, where checkpoints go."""
+    if distributed.active:
+        backend = torch.distributed.get_backend() if torch.distributed.is_initialized() else "none"
+        processes = f"{distributed.world} processes (DistributedDataParallel, {backend} backend)"
+    else:
+        processes = "1 process"
+    resumed = f", resuming after epoch {start_epoch}" if start_epoch else ""
+    where = f"checkpoints: {checkpoint} (rank 0 writes after each epoch)" if checkpoint else "no checkpoints (set checkpoint_dir to resume a killed run)"
+    return f"  training on {processes}, device {device}, {config.epochs} epochs{resumed}; {where}"
+
+
 def _autocast(device: torch.device, enabled: bool):
     if enabled and device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
@@ -185,6 +197,8 @@ def train(
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.t_max)
     checkpoint_path = checkpoint_dir / CHECKPOINT_FILE if checkpoint_dir else None
     start_epoch, history = _resume(model, optimiser, scheduler, checkpoint_path, config, device)
+    if progress and distributed.is_main:
+        print(run_description(distributed, device, config, checkpoint_path, start_epoch), flush=True)
     network = model
     if distributed.active:
         from torch.nn.parallel import DistributedDataParallel

@@ -25,7 +25,7 @@ from test_dnn_distributed import CONFIG, data, small_model
 from pricer_dnn.config import TrainConfig
 from pricer_dnn.training import train
 
-out, checkpoint, kill_after = sys.argv[2], sys.argv[3], int(sys.argv[4])
+out, checkpoint, kill_after, progress = sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] == "1"
 rows, targets = data()
 torch.manual_seed(1234 + int(__import__("os").environ["RANK"]))  # ranks start apart; DDP syncs them
 model = small_model()
@@ -34,7 +34,7 @@ def stop(epoch, record):
     if epoch == kill_after:
         raise SystemExit(3)
 
-train(model, rows, targets, TrainConfig(**CONFIG), torch.device("cpu"), checkpoint_dir=None if checkpoint == "-" else __import__("pathlib").Path(checkpoint), progress=False, after_epoch=stop)
+train(model, rows, targets, TrainConfig(**CONFIG), torch.device("cpu"), checkpoint_dir=None if checkpoint == "-" else __import__("pathlib").Path(checkpoint), progress=progress, after_epoch=stop)
 if __import__("os").environ["RANK"] == "0":
     torch.save(model.state_dict(), out)
 '''
@@ -52,12 +52,12 @@ def small_model(seed=0):
     return ResidualPricer(NetConfig(n_features=512, width=32, depth=2, dropout=0.0))
 
 
-def torchrun(tmp_path: Path, out: Path, checkpoint: str = "-", kill_after: int = 0) -> subprocess.CompletedProcess:
+def torchrun(tmp_path: Path, out: Path, checkpoint: str = "-", kill_after: int = 0, progress: bool = False) -> subprocess.CompletedProcess:
     script = tmp_path / "run.py"
     script.write_text(SCRIPT)
     command = [
         sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-        str(script), str(Path(__file__).parent), str(out), checkpoint, str(kill_after),
+        str(script), str(Path(__file__).parent), str(out), checkpoint, str(kill_after), "1" if progress else "0",
     ]
     environment = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment)
@@ -87,6 +87,11 @@ def test_a_killed_two_process_run_resumes_to_the_same_weights(tmp_path, one_proc
     killed = torchrun(tmp_path, tmp_path / "never.pt", str(checkpoint), kill_after=1)
     assert killed.returncode != 0 and not (tmp_path / "never.pt").exists()
     assert torch.load(checkpoint / CHECKPOINT_FILE, weights_only=True)["epoch"] == 1
-    resumed = torchrun(tmp_path, tmp_path / "resumed.pt", str(checkpoint))
+    resumed = torchrun(tmp_path, tmp_path / "resumed.pt", str(checkpoint), progress=True)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # a long run says what it is doing, once (rank 0): processes, backend, where its checkpoints go
+    said = [line for line in resumed.stdout.splitlines() if "training on" in line]
+    assert len(said) == 1, resumed.stdout[-2000:]
+    assert "2 processes (DistributedDataParallel, gloo backend)" in said[0] and "resuming after epoch 1" in said[0]
+    assert str(checkpoint / CHECKPOINT_FILE) in said[0]
     assert_same_weights(one_process_weights, torch.load(tmp_path / "resumed.pt", weights_only=True))
