@@ -462,6 +462,10 @@ def leaderboard_lines(results: BenchResults | dict[str, Any]) -> list[str]:
     for entry in entries:
         if entry.status != "ok":
             lines.append(f"{entry.name:<18} {'':>8} {'':>17} {'':>6} {'':>7} {'':>6} {'':>7} {'':>7} {'':>7}  {entry.status}: {entry.reason}")
+    lock = results.lock if isinstance(results, BenchResults) else results.get("lock")
+    if lock and lock.get("differs"):  # the committed figures were made on the locked versions
+        differs = ", ".join(f"{name} {pair['installed']} (locked {pair['locked']})" for name, pair in sorted(lock["differs"].items()))
+        lines.append(f"note: not the locked versions ({differs}); figures may differ from the committed ones in the last cents")
     return lines
 
 
