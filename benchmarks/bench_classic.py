@@ -18,7 +18,7 @@ from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomF
 from pricer_classic.stacking import StackedBagOfWords
 from pricer_core.evaluation.evaluator import evaluate
 from pricer_core.evaluation.metrics import paired_difference
-from pricer_core.data.splits import load_bundle
+from pricer_core.data.loading import load_bundle
 
 CANDIDATES = [
     ("linear", "seed", LinearPredictor),

@@ -23,7 +23,7 @@ def worker(mode: str, preset: str, rows: int, steps: int) -> dict:
     import torch
     from torch import nn
 
-    from pricer_core.data.splits import load_bundle
+    from pricer_core.data.loading import load_bundle
     from pricer_dnn.config import NetConfig
     from pricer_dnn.model import ResidualPricer
     from pricer_dnn.predictor import PRESETS, document

@@ -15,7 +15,7 @@ import tempfile
 import time
 
 from pricer_core.evaluation.evaluator import evaluate
-from pricer_core.data.splits import load_bundle
+from pricer_core.data.loading import load_bundle
 from pricer_llm.predictors import KnnEmbed, LLMPredictor, LLMRag
 from pricer_llm.server import LocalServer
 from pricer_llm.summarize import LLMSummary

@@ -89,7 +89,8 @@ def main() -> None:
 
     from pricer_core.bench.loso import folds
     from pricer_core.bench.runner import run_bench
-    from pricer_core.data.splits import Splits, load_bundle
+    from pricer_core.data.splits import Splits
+    from pricer_core.data.loading import load_bundle
     from pricer_core.errors import one_line
     from pricer_core.evaluation.metrics import bootstrap_mean_ci
 

@@ -44,7 +44,7 @@ def synthetic_documents(bundle: list, count: int, start: int, meta_tokens: bool)
 
 def hash_all(rows: int, settings: dict):
     """SparseRows for every synthetic row, hashed chunk by chunk."""
-    from pricer_core.data.splits import load_bundle
+    from pricer_core.data.loading import load_bundle
     from pricer_dnn.sparse_rows import SparseRows, hash_texts
 
     bundle = load_bundle().train

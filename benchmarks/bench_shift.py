@@ -18,7 +18,7 @@ import numpy as np
 
 from pricer_core.evaluation.metrics import paired_difference
 from pricer_core.plugins.registry import collect
-from pricer_core.data.splits import load_bundle
+from pricer_core.data.loading import load_bundle
 
 OFFICIAL = "llm_engineering_official_test_2000"
 BANDS = [(0, 50), (50, 100), (100, 200), (200, 400), (400, 1000)]

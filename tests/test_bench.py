@@ -31,7 +31,7 @@ def test_bench_writes_results_schema_predictions_and_report(tmp_path):
 
 
 def test_constant_mean_matches_train_mean_and_second_run_reuses_fit(tmp_path):
-    from pricer_core.data.splits import load_bundle
+    from pricer_core.data.loading import load_bundle
 
     first = run_bench(predictors=["constant-mean"], size=10, out=tmp_path, echo=lambda _: None)
     messages = []

@@ -357,7 +357,8 @@ def test_a_result_file_a_worker_could_not_have_written_is_that_jobs_failure(tmp_
 
 def test_a_validation_set_too_small_for_an_interval_scores_without_one(tmp_path):
     from pricer_core.data.hub import save_local
-    from pricer_core.data.splits import Splits, load_bundle
+    from pricer_core.data.splits import Splits
+    from pricer_core.data.loading import load_bundle
 
     bundle = load_bundle()
     save_local(tmp_path / "splits", Splits("s", bundle.train[:300], bundle.validation[:5], bundle.test[:20]))

@@ -3,7 +3,7 @@ import pytest
 
 from pricer_core.bench.runner import run_bench
 from pricer_core.contract.predictor import NoPrediction
-from pricer_core.data.splits import load_bundle
+from pricer_core.data.loading import load_bundle
 from pricer_core.predictors.baselines import ConstantMedian
 from pricer_core.predictors.ensemble import Ensemble
 

@@ -160,7 +160,7 @@ class Loader:
 
 @pytest.fixture(scope="module")
 def items_file(tmp_path_factory) -> Path:
-    from pricer_core.data.splits import load_bundle
+    from pricer_core.data.loading import load_bundle
 
     path = tmp_path_factory.mktemp("items") / "items.json"
     path.write_text(json.dumps([item.model_copy(update={"price": None}).model_dump() for item in load_bundle().test[:5]]))

@@ -41,7 +41,7 @@ def one_line_exit_1(result: subprocess.CompletedProcess) -> str:
 @pytest.fixture(scope="module")
 def items_file(tmp_path_factory) -> Path:
     from pricer_core.data.readers import write_items
-    from pricer_core.data.splits import load_bundle
+    from pricer_core.data.loading import load_bundle
 
     path = tmp_path_factory.mktemp("items") / "items.jsonl"
     write_items(path, load_bundle().test[:5])
@@ -251,7 +251,8 @@ def test_a_users_folder_link_inside_a_pricer_folder_is_refused_and_kept(tmp_path
 
 def test_a_corrupt_dataset_dict_names_the_folder(tmp_path):
     from pricer_core.data.hub import save_local
-    from pricer_core.data.splits import Splits, load_bundle
+    from pricer_core.data.splits import Splits
+    from pricer_core.data.loading import load_bundle
 
     bundle = load_bundle()
     folder = tmp_path / "splits"

@@ -1,5 +1,6 @@
 from pricer_core.data.hub import from_hub, load_local, push_to_hub, save_local
-from pricer_core.data.splits import Splits, load_bundle, load_split_dir
+from pricer_core.data.splits import Splits
+from pricer_core.data.loading import load_bundle, load_split_dir
 
 
 def test_local_folder_round_trip_gives_identical_items(tmp_path):

@@ -1,6 +1,6 @@
 from pricer_core.bench.loso import folds, loso_lines
 from pricer_core.bench.runner import run_bench
-from pricer_core.data.splits import load_bundle
+from pricer_core.data.loading import load_bundle
 
 
 def test_each_fold_holds_one_source_out_and_never_uses_the_official_test():

@@ -1,7 +1,8 @@
 import hashlib
 
 from pricer_core.data.bundle_recipe import build_bundle, is_validation
-from pricer_core.data.splits import bundle_dir, ids_sha256, load_bundle, load_manifest
+from pricer_core.data.splits import ids_sha256
+from pricer_core.data.loading import bundle_dir, load_bundle, load_manifest
 from pricer_core.data.text import normalise_title
 
 

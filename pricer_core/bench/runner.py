@@ -28,7 +28,8 @@ from pricer_core.contract.predictor import Predictor, check_settings
 from pricer_core.data.readers import DataError, read_items
 from pricer_core.bench.results import BenchResults, DatasetInfo, PairedDifference, PredictorResult
 from pricer_core.settings import cache_root
-from pricer_core.data.splits import Splits, ids_sha256, load_splits
+from pricer_core.data.splits import Splits, ids_sha256
+from pricer_core.data.loading import load_splits
 
 DEFAULT_SIZE = 200
 DEFAULT_OUT = Path("bench-out")

@@ -296,7 +296,7 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     from pricer_core.storage.persistence import save_predictor
     from pricer_core.plugins.registry import collect
     from pricer_core.contract.predictor import declared_settings, fit_checked
-    from pricer_core.data.splits import load_splits
+    from pricer_core.data.loading import load_splits
     from pricer_core.settings import is_main_process
 
     plugin_set = collect()
@@ -392,7 +392,7 @@ def read_command(files: tuple[str, ...], format_: str | None, out: str | None, f
 def bundle_command(data: str, out: str | None) -> None:
     """Rebuild the bundled benchmark dataset from the source files."""
     from pricer_core.data.bundle_recipe import build_bundle
-    from pricer_core.data.splits import bundle_dir
+    from pricer_core.data.loading import bundle_dir
 
     if out is None:
         manifest = build_bundle(Path(data), bundle_dir())

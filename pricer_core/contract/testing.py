@@ -48,7 +48,7 @@ class ConformanceError(AssertionError):
 
 def tiny_data(train_size: int = 240, validation_size: int = 40, test_size: int = 16) -> tuple[list[Item], list[Item], list[Item]]:
     """Real items from the bundle, small enough for any predictor to fit in seconds."""
-    from pricer_core.data.splits import load_bundle
+    from pricer_core.data.loading import load_bundle
 
     splits = load_bundle()
     train = splits.train[: train_size // 2] + splits.train[-(train_size - train_size // 2):]

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from pricer_core.item import Item
 from pricer_core.data.readers import ReadReport, iter_numbered_items, write_items
-from pricer_core.data.splits import BUNDLE_NAME, bundle_dir, ids_sha256
+from pricer_core.data.splits import ids_sha256
+from pricer_core.data.loading import BUNDLE_NAME, bundle_dir
 from pricer_core.data.text import jaccard, normalise_title, title_words
 
 OFFICIAL_TEST_FILE = "llm_engineering_official_test_2000.jsonl.gz"

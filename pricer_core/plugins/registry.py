@@ -198,19 +198,19 @@ def load_entry_points(force: bool = False) -> None:
 
 
 def _load_entry_points() -> None:
-    if CORE_PLUGIN not in _entry_point_records:
-        record = _entry_point_records[CORE_PLUGIN] = PluginRecord(CORE_PLUGIN, "pricer", _version("pricer"))
-        if not pm.has_plugin(CORE_PLUGIN):
-            started = time.perf_counter()
-            from pricer_core.predictors import plugin as core_predictors
+    """Every plugin's entry point, the core's own first (pricer's pyproject declares it like any plugin's).
 
-            pm.register(core_predictors, name=CORE_PLUGIN)
-            record.import_seconds = round(time.perf_counter() - started, 4)
+    The registry imports no predictor itself: it knows plugins only by their entry points, so the
+    predictors (the ensemble among them) may use the registry without a knot."""
     selected = _selected_names()
     seen: dict[str, str | None] = {}
-    for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+    found = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda entry_point: entry_point.name != CORE_PLUGIN)
+    if not any(entry_point.name == CORE_PLUGIN for entry_point in found) and CORE_PLUGIN not in _entry_point_records:
+        record = _entry_point_records[CORE_PLUGIN] = PluginRecord(CORE_PLUGIN, "pricer", _version("pricer"))
+        _fail(record, ["pricer's own entry point is not installed: pip install -e . in the checkout"])
+    for entry_point in found:
         name = entry_point.name
-        if selected is not None and name not in selected:
+        if selected is not None and name not in selected and name != CORE_PLUGIN:  # the core always loads
             continue
         distribution = entry_point.dist.name if entry_point.dist else None
         if name in seen:

@@ -152,7 +152,7 @@ def finetune_export(data: str | None, out: str, format_: str, limit: int | None)
     """Write train/validation JSONL; the test split is checked not to leak in."""
     from pathlib import Path
 
-    from pricer_core.data.splits import load_splits
+    from pricer_core.data.loading import load_splits
 
     from .finetune import export
 

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from pricer_core.data.splits import load_bundle
+from pricer_core.data.loading import load_bundle
 from pricer_llm.batch import BatchState, GroqBatchRunner, groq_client
 
 from groq_standin import GroqStandIn

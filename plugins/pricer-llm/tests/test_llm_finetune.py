@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pricer_core.data.splits import load_bundle
+from pricer_core.data.loading import load_bundle
 from pricer_core.data.text import normalise_title
 from pricer_llm.finetune import FineTuneJob, estimate_cost, export, openai_client
 

@@ -3,7 +3,7 @@
 import pytest
 
 from pricer_core.evaluation.evaluator import evaluate
-from pricer_core.data.splits import load_bundle
+from pricer_core.data.loading import load_bundle
 from pricer_llm.batch import GroqBatchRunner, groq_client
 from pricer_llm.predictors import LLMPredictor
 from pricer_llm.prompts import is_five_line_summary
