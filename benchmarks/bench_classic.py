@@ -21,10 +21,10 @@ from pricer_core.evaluation.metrics import paired_difference
 from pricer_core.data.loading import load_bundle
 
 CANDIDATES = [
-    ("linear", "seed", LinearPredictor),
-    ("bow-linear", "seed", BagOfWordsLinear),
-    ("random-forest", "seed", RandomForestPredictor),
-    ("xgboost", "seed", XGBoostPredictor),
+    ("linear", "course", LinearPredictor),
+    ("bow-linear", "course", BagOfWordsLinear),
+    ("random-forest", "course", RandomForestPredictor),
+    ("xgboost", "course", XGBoostPredictor),
     ("linear", "default", LinearPredictor),
     ("bow-linear", "default", BagOfWordsLinear),
     ("random-forest", "default", RandomForestPredictor),
@@ -71,7 +71,7 @@ def main() -> None:
         print(f"{name:<15} {preset:<8} {metrics['mae']:>7.2f} {f'[{low:.1f}, {high:.1f}]':>16} {fit_seconds:>7.1f} {rate:>16.0f}", flush=True)
         errors[(name, preset)] = ([r["error"] for r in evaluation.records], metrics["mae"])
     best = min((key for key in errors if key[1] == "default"), key=lambda key: errors[key][1])
-    seed_xgb = errors[("xgboost", "seed")]
+    seed_xgb = errors[("xgboost", "course")]
     gap = paired_difference(errors[best][0], seed_xgb[0])
     print(
         f"\nbest default {best[0]}: {errors[best][1]:.2f} vs seed xgboost {seed_xgb[1]:.2f} "

@@ -9,7 +9,7 @@ variant runs in its own process (its own peak RSS) and reads the same file:
           chain of replace(), the look-ahead part-number regex over the whole text, weight 0 when
           unknown), one row at a time. Only the null-price crash is avoided. Its rules differ from
           ours, so its kept count differs.
-- plain:  SPEC section 3's rules written the straightforward way (json.loads per line, regexes for
+- plain:  the cleaning rules written the straightforward way (json.loads per line, regexes for
           whitespace and part numbers, a pydantic Item per row). Must keep exactly our items.
 - rules:  the same loop calling pricer's own rule functions (`clean_raw_row`), which carry their
           own speed-ups: what the per-row loop gains from faster rules alone.
@@ -91,7 +91,7 @@ def seed_weight(details: dict) -> float:
     return amount / divisors[unit] if unit in divisors else 0.0
 
 
-# --- plain: SPEC section 3 written the straightforward way ------------------------------------
+# --- plain: the cleaning rules written the straightforward way ------------------------------------
 
 class Dropped(Exception):
     pass

@@ -87,7 +87,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=20000, help="rows in the larger run (the smaller is half)")
     parser.add_argument("--steps", type=int, default=10, help="timed training steps per configuration")
-    parser.add_argument("--presets", nargs="+", default=["default", "seed"])
+    parser.add_argument("--presets", nargs="+", default=["default", "course"])
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:

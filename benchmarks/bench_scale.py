@@ -131,7 +131,7 @@ class _Subset:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=800_000)
-    parser.add_argument("--presets", nargs="+", default=["default", "seed"])
+    parser.add_argument("--presets", nargs="+", default=["default", "course"])
     parser.add_argument("--steps", type=int, default=0, help="timed training steps (default: 200 for default, 8 for seed on CPU)")
     parser.add_argument("--predict-rows", type=int, default=0, help="rows to predict (default: 20000 for default, 512 for seed on CPU)")
     parser.add_argument("--device", default="cpu")
@@ -147,7 +147,7 @@ def main() -> None:
     header = f"{'preset':<8} {'params':>11} {'hash rows/s':>12} {'input MB':>9} {'RSS hash':>9} {'train smp/s':>12} {'RSS train':>10} {'epoch h':>8} {'pred rows/s':>12} {'RSS pred':>9}"
     print(header)
     for preset in args.presets:
-        heavy = preset == "seed" and args.device == "cpu"
+        heavy = preset == "course" and args.device == "cpu"
         steps = args.steps or (8 if heavy else 200)
         predict_rows = args.predict_rows or (512 if heavy else 20_000)
         command = [sys.executable, __file__, "--worker", preset, str(args.rows), str(steps), str(predict_rows), args.device]

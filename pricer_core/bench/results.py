@@ -17,7 +17,7 @@ OPTIONAL_FIELDS = ("cached_fit", "coverage", "details", "interval")
 
 
 class Metrics(BaseModel):
-    """Dollar metrics over the items that got a prediction (SPEC section 6)."""
+    """Dollar metrics over the items that got a prediction."""
 
     mae: float
     mae_ci95: list[float]

@@ -285,7 +285,7 @@ def plugins_new_command(name: str, parent: str) -> None:
 @click.option("--data", default=None, help="Folder of splits or hub id. Default: the bundled data.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to save the fitted predictor in.")
 @click.option("--set", "settings", multiple=True, help="Setting KEY=VALUE (or NAME.KEY=VALUE), repeatable.")
-@click.option("--preset", default=None, help="Named preset, for predictors that have them (e.g. seed).")
+@click.option("--preset", default=None, help="Named preset, for predictors that have them (e.g. course).")
 @click.option("--force", is_flag=True, help="Replace --out even if it holds files pricer did not write.")
 def train_command(name: str, data: str | None, out: str, settings: tuple[str, ...], preset: str | None, force: bool) -> None:
     """Fit one predictor on train/validation and save it."""

@@ -1,4 +1,4 @@
-"""The contracts every predictor and preprocessor honours (SPEC section 7).
+"""The contracts every predictor and preprocessor honours.
 
 A predictor is fitted on train/validation, predicts dollars for a list of items and saves to a
 folder that loads in a fresh process. It declares what it needs in `needs`, so the bench can skip
@@ -214,6 +214,21 @@ def declared_settings(factory: Any) -> tuple[dict[str, Any], bool]:
         elif parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY):
             defaults[parameter.name] = None if parameter.default is parameter.empty else parameter.default
     return defaults, open_ended
+
+
+RENAMED_PRESETS = {"seed": "course"}  # "seed" also named the random seed, in the same signature
+
+
+def current_preset(owner: str, preset: str, warn: bool = True) -> str:
+    """A preset's current name. An old one still works, with one deprecation line (a FutureWarning, shown to users)."""
+    new = RENAMED_PRESETS.get(preset)
+    if new is None:
+        return preset
+    if warn:
+        import warnings
+
+        warnings.warn(f"{owner}: preset {preset!r} is now called {new!r} (the course's recipe); {preset!r} will be removed", FutureWarning, stacklevel=3)
+    return new
 
 
 def check_settings(owner: str, factory: Any, settings: dict[str, Any]) -> None:

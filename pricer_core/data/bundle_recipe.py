@@ -1,4 +1,4 @@
-"""Rebuild the bundled benchmark dataset from the source files (SPEC section 1).
+"""Rebuild the bundled benchmark dataset from the source files in ../shared/data.
 
     python -m pricer_core.data.bundle_recipe --data ../shared/data
 

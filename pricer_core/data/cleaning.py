@@ -1,4 +1,4 @@
-"""Rules that turn one raw Amazon Reviews 2023 metadata row into an `Item` (SPEC section 3).
+"""Rules that turn one raw Amazon Reviews 2023 metadata row into an `Item`, as the course curates them.
 
 Each rule is a small function so tests can pin it down; `clean_raw_row` applies them in order and
 returns either an Item or the reason the row was dropped.

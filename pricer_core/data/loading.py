@@ -22,7 +22,7 @@ def bundle_dir() -> Path:
 
 
 def load_bundle() -> Splits:
-    """The bundled dataset (SPEC section 1): official test[:250] and ~15k de-leaked training rows."""
+    """The bundled dataset: the course's official test[:250] and ~15k de-leaked training rows."""
     return load_split_dir(bundle_dir(), name=BUNDLE_NAME)
 
 

@@ -1,4 +1,4 @@
-"""Read the four input formats of SPEC section 1 into Items, counting every row not used.
+"""Read the four input formats (raw Amazon metadata, course rows, fine-tuning prompts, pricer items) into Items, counting every row not used.
 
 `read_items(path)` detects the format from the first row (or takes `format=`). Malformed lines (bad
 JSON, JSON nested too deep, bytes that are not UTF-8) are counted and described as "file:line: ..."

@@ -1,4 +1,4 @@
-"""Run one predictor on the benchmark sample and score it (SPEC section 6)."""
+"""Run one predictor on the benchmark sample and score it, prices hidden from the predictor."""
 
 from __future__ import annotations
 

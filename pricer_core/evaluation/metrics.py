@@ -1,4 +1,4 @@
-"""Error metrics, the colour rule and bootstrap intervals (SPEC section 6)."""
+"""Error metrics, the green/orange/red colour rule and bootstrap intervals, as the course scores a price."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""The seed's step-3 baselines as pricer predictors, each with a `default` and a `seed` preset.
+"""The course's step-3 baselines as pricer predictors, each with a `default` and a `course` preset.
 
-`seed` reproduces the course notebook (1000-word bag of words, raw dollar target, random forest
+`course` reproduces the course notebook (1000-word bag of words, raw dollar target, random forest
 100 trees, XGBoost 1000 trees at learning rate 0.1) so the side-by-side comparison is one flag away.
 `default` is what we recommend on ~15k rows and 2 cores: hashed TF-IDF, item metadata with the
 row's source, and a compressed target (log or square root) because prices span three decades.
@@ -17,7 +17,7 @@ import numpy as np
 from scipy import sparse
 
 from pricer_core.item import Item
-from pricer_core.contract.predictor import Predictor, check_setting_type, require_training_items
+from pricer_core.contract.predictor import Predictor, check_setting_type, current_preset, require_training_items
 
 from .brand_prices import BrandPrices
 from .cross_fitting import cross_fit
@@ -53,6 +53,7 @@ class ClassicPredictor(Predictor):
     PRESETS: ClassVar[dict[str, dict[str, Any]]] = {}
 
     def __init__(self, preset: str = "default", seed: int = 42, **params: Any) -> None:
+        preset = current_preset(self.name, preset)
         if preset not in self.PRESETS:
             raise ValueError(f"{self.name}: unknown preset {preset!r}; choose from {sorted(self.PRESETS)}")
         unknown = set(params) - set(self.PRESETS[preset])
@@ -104,6 +105,7 @@ class ClassicPredictor(Predictor):
     def load(cls, directory: str | Path) -> ClassicPredictor:
         directory = Path(directory)
         config = json.loads((directory / CONFIG_FILE).read_text())
+        config["preset"] = current_preset(cls.name, config["preset"], warn=False)  # folders saved before the rename
         if "learn_from_validation" in cls.PRESETS.get(config["preset"], {}):  # a folder saved before the setting learned train alone
             config["params"].setdefault("learn_from_validation", False)
         if "title_encoder" in cls.PRESETS.get(config["preset"], {}):  # a folder saved before the static table read titles with MiniLM
@@ -127,7 +129,7 @@ class ClassicPredictor(Predictor):
 
 
 class WordCounts:
-    """The seed's CountVectorizer(max_features, English stop words); its vocabulary saves as JSON."""
+    """The course's CountVectorizer(max_features, English stop words); its vocabulary saves as JSON."""
 
     def __init__(self, max_features: int):
         self.max_features = max_features
@@ -171,7 +173,7 @@ class LinearPredictor(ClassicPredictor):
     name = "linear"
     PRESETS = {
         "default": {"alpha": 1.0, "target": "log", "use_source": True},
-        "seed": {"alpha": 0.0, "target": "raw", "use_source": False},
+        "course": {"alpha": 0.0, "target": "raw", "use_source": False},
     }
 
     def _matrix(self, items: list[Item]) -> sparse.csr_matrix:
@@ -207,7 +209,7 @@ class BagOfWordsLinear(ClassicPredictor):
     name = "bow-linear"
     PRESETS = {
         "default": {"alpha": 0.3, "target": "sqrt", "n_features": 2**18, "ngram_max": 2, "by_source": True, "price_power": 0.0},
-        "seed": {"alpha": 0.0, "target": "raw", "n_features": 1000, "ngram_max": 1, "by_source": False, "price_power": 0.0},
+        "course": {"alpha": 0.0, "target": "raw", "n_features": 1000, "ngram_max": 1, "by_source": False, "price_power": 0.0},
     }
 
     _counts_memo: CountsMemo | None = None
@@ -220,12 +222,12 @@ class BagOfWordsLinear(ClassicPredictor):
         return self
 
     def _text_features(self):
-        if self.preset == "seed":
+        if self.preset == "course":
             return WordCounts(self.params["n_features"])
         return HashedTfidf(TextSettings(n_features=self.params["n_features"], ngram_max=self.params["ngram_max"]), self._counts_memo)
 
     def _matrix(self, items: list[Item], text: sparse.csr_matrix) -> sparse.csr_matrix:
-        if self.preset == "seed":
+        if self.preset == "course":
             return text
         matrix = sparse.hstack([text, self._meta.one_hot(items)], format="csr")
         if self.params["by_source"]:
@@ -265,7 +267,7 @@ class BagOfWordsLinear(ClassicPredictor):
 
 
 class _DenseTreeFeatures:
-    """Trees want dense columns: SVD of hashed TF-IDF, metadata codes (default), or the seed's word counts.
+    """Trees want dense columns: SVD of hashed TF-IDF, metadata codes (default), or the course's word counts.
 
     With `text_ridge`, one more column: the log price of a bag-of-words ridge whose word weights
     are shared by every source (bow-linear with `by_source=False`), cross-fitted on the training
@@ -294,7 +296,7 @@ class _DenseTreeFeatures:
         from sklearn.decomposition import TruncatedSVD
 
         texts = [item_text(item) for item in items]
-        if self.preset == "seed":
+        if self.preset == "course":
             self.words = WordCounts(self.params["n_features"])
             return self.words.fit_transform(texts).toarray()
         if self.params.get("embedding_ridge", False):
@@ -356,7 +358,7 @@ class _DenseTreeFeatures:
 
     def transform(self, items: list[Item]) -> np.ndarray:
         texts = [item_text(item) for item in items]
-        if self.preset == "seed":
+        if self.preset == "course":
             return self.words.transform(texts).toarray()
         ridge_prices = np.asarray(self.ridge.predict(items), dtype=float) if self.ridge is not None else None
         brand_columns = self.brands.transform(items) if self.brands is not None else None
@@ -364,7 +366,7 @@ class _DenseTreeFeatures:
         return self._assemble(items, self.tfidf.transform(texts), ridge_prices, brand_columns, embedding_column)
 
     def save(self, directory: Path) -> None:
-        if self.preset == "seed":
+        if self.preset == "course":
             (directory / "features.json").write_text(json.dumps({"vocabulary": self.words.vocabulary}))
             return
         np.savez_compressed(directory / "features.npz", idf=self.tfidf.idf, components=self.components)
@@ -378,7 +380,7 @@ class _DenseTreeFeatures:
 
     def load(self, directory: Path) -> None:
         state = json.loads((directory / "features.json").read_text())
-        if self.preset == "seed":
+        if self.preset == "course":
             self.words = WordCounts(self.params["n_features"])
             self.words.vocabulary = state["vocabulary"]
             return
@@ -413,7 +415,7 @@ class XGBoostPredictor(ClassicPredictor):
         # Slower: MiniLM reads each title in context (~2 min of encoding the first time, cached after),
         # and the validation rows teach too (nothing here is chosen on them); docs/experiments.md.
         "best": {**XGBOOST_DEFAULT, "title_encoder": "minilm", "learn_from_validation": True},
-        "seed": {"n_estimators": 1000, "learning_rate": 0.1, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
+        "course": {"n_estimators": 1000, "learning_rate": 0.1, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
     }
 
     def _fit(self, train: list[Item], prices: np.ndarray) -> None:
@@ -432,7 +434,7 @@ class XGBoostPredictor(ClassicPredictor):
                 colsample_bytree=self.params["colsample_bytree"],
                 n_jobs=self.params["n_jobs"],
                 random_state=self.seed + offset,
-                objective=self.params.get("objective", "reg:squarederror"),  # the seed preset keeps XGBoost's default
+                objective=self.params.get("objective", "reg:squarederror"),  # the course preset keeps XGBoost's default
             )
             model.fit(matrix, target, sample_weight=weights)
             self._boosters.append(model.get_booster())
@@ -481,7 +483,7 @@ class RandomForestPredictor(ClassicPredictor):
     opt_in = "leave-one-source-out ranks it below xgboost and no better than bow-stack (docs/experiments.md)"
     PRESETS = {
         "default": {"n_estimators": 200, "max_features": 0.3, "min_samples_leaf": 2, "svd_components": 200, "target": "log", "price_power": 0.0, "n_jobs": 2, "source_dropout": 0.0},
-        "seed": {"n_estimators": 100, "max_features": 1.0, "min_samples_leaf": 1, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
+        "course": {"n_estimators": 100, "max_features": 1.0, "min_samples_leaf": 1, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
     }
 
     def _fit(self, train: list[Item], prices: np.ndarray) -> None:

@@ -18,12 +18,12 @@ SMALL = {
     XGBoostPredictor: {"n_estimators": 20, "svd_components": 8},
     StackedBagOfWords: {"n_features": 2**12, "folds": 3, "max_iter": 30},
 }
-WITH_SEED_PRESET = [LinearPredictor, BagOfWordsLinear, RandomForestPredictor, XGBoostPredictor]
+WITH_COURSE_PRESET = [LinearPredictor, BagOfWordsLinear, RandomForestPredictor, XGBoostPredictor]
 
 
 def small(cls, preset="default"):
     settings = SMALL[cls] if preset == "default" else {}
-    if preset == "seed" and cls in (RandomForestPredictor, XGBoostPredictor):
+    if preset == "course" and cls in (RandomForestPredictor, XGBoostPredictor):
         settings = {"n_estimators": 10}
     return lambda: cls(preset=preset, **settings)
 
@@ -42,11 +42,32 @@ def test_an_xgboost_that_learns_from_validation_meets_the_contract_twin_included
     check_predictor(factory)  # every rule: fit([], validation) is still an error, though validation rows would teach
 
 
-@pytest.mark.parametrize("cls", WITH_SEED_PRESET, ids=lambda cls: cls.name)
-def test_seed_preset_fits_and_predicts(cls):
+@pytest.mark.parametrize("cls", WITH_COURSE_PRESET, ids=lambda cls: cls.name)
+def test_the_course_preset_fits_and_predicts(cls):
     train, validation, test = tiny_data()
-    predictions = small(cls, "seed")().fit(train, validation).predict(test)
+    predictions = small(cls, "course")().fit(train, validation).predict(test)
     assert len(predictions) == len(test) and all(price >= 0 for price in predictions)
+
+
+@pytest.mark.parametrize("cls", WITH_COURSE_PRESET, ids=lambda cls: cls.name)
+def test_the_old_seed_preset_name_still_works_with_one_deprecation_line(cls, tmp_path):
+    with pytest.warns(FutureWarning, match=r"preset 'seed' is now called 'course'"):
+        predictor = cls(preset="seed")
+    assert predictor.preset == "course" and predictor.params == cls(preset="course").params
+
+
+def test_a_folder_saved_with_the_seed_preset_loads_as_the_course_preset(tmp_path):
+    import warnings
+
+    train, validation, test = tiny_data()
+    model = LinearPredictor(preset="course").fit(train, validation)
+    save_predictor(model, tmp_path / "m")
+    config_path = next((tmp_path / "m").rglob("config.json"))
+    config_path.write_text(json.dumps({**json.loads(config_path.read_text()), "preset": "seed"}))  # as saved before the rename
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # loading an old folder is no deprecation line
+        loaded = LinearPredictor.load(config_path.parent)
+    assert loaded.preset == "course" and loaded.predict(test) == model.predict(test)
 
 
 @pytest.mark.parametrize("cls", list(SMALL), ids=lambda cls: cls.name)
@@ -276,7 +297,7 @@ def test_no_fitted_model_keeps_the_fit_time_counts_memo():
 
 @pytest.fixture
 def embedded_xgboost(tmp_path, monkeypatch):
-    """An xgboost folder fitted with the title-embedding ridge column (MiniLM from pricer-llm's extra)."""
+    """An xgboost folder fitted with the title-embedding ridge column (the static MiniLM table, pricer-llm's extra)."""
     pytest.importorskip("sentence_transformers", reason="the embedding ridge needs pricer-llm's embeddings extra")
     monkeypatch.setenv("PRICER_CACHE", str(tmp_path / "cache"))
     train, validation, test = tiny_data()
@@ -295,7 +316,8 @@ def test_xgboost_reads_the_title_embedding_ridge_out_of_fold_before_the_text_rid
     predictor, folder, train, test = embedded_xgboost
     fresh = _DenseTreeFeatures(predictor.preset, predictor.params, predictor.seed)
     fitted, served = fresh.fit_transform(train), predictor._features.transform(test)
-    out_of_fold, ridge = EmbeddingRidge.fit_out_of_fold(train, np.log1p([item.price for item in train]), TEXT_RIDGE_FOLDS, predictor.seed)
+    log_prices = np.log1p([item.price for item in train])
+    out_of_fold, ridge = EmbeddingRidge.fit_out_of_fold(train, log_prices, TEXT_RIDGE_FOLDS, predictor.seed, predictor.params["title_encoder"])
     assert np.array_equal(fitted[:, -2:-1], out_of_fold)
     assert np.array_equal(served[:, -2:-1], ridge.transform(test))
     assert load_predictor(folder).predict(test) == predictor.predict(test)
@@ -348,10 +370,11 @@ def test_a_booster_count_that_is_no_whole_number_from_one_is_one_clear_error(boo
         XGBoostPredictor(boosters=boosters)
 
 
-def test_the_best_preset_is_the_default_with_the_embedding_column_three_boosters_and_the_validation_rows():
+def test_the_best_preset_is_the_default_with_minilm_in_context_and_the_validation_rows():
     best, default = XGBoostPredictor(preset="best").params, XGBoostPredictor().params
-    assert {key for key in best if best[key] != default[key]} == {"embedding_ridge", "boosters", "learn_from_validation"}
-    assert best["embedding_ridge"] is True and best["boosters"] == 3 and best["learn_from_validation"] is True
+    assert {key for key in best if best[key] != default[key]} == {"title_encoder", "learn_from_validation"}
+    assert best["title_encoder"] == "minilm" and best["learn_from_validation"] is True
+    assert default["embedding_ridge"] is True and default["title_encoder"] == "minilm-static" and default["boosters"] == 3
 
 
 def test_learning_from_validation_is_fitting_on_both_and_its_twin_learns_from_train_alone(tmp_path):

@@ -1,3 +1,3 @@
-"""Residual deep network predictor for pricer (SPEC section 5), lean on memory."""
+"""The course's residual deep network as a pricer predictor, lean on memory."""
 
 __version__ = "0.1.0"

@@ -1,4 +1,4 @@
-"""`dnn`: the residual network as a pricer predictor, with `seed` and `default` presets."""
+"""`dnn`: the residual network as a pricer predictor, with `course` and `default` presets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np
 
 from pricer_core.storage.atomic import atomic_file
 from pricer_core.item import Item
-from pricer_core.contract.predictor import Predictor, check_setting_type, require_training_items
+from pricer_core.contract.predictor import Predictor, check_setting_type, current_preset, require_training_items
 
 from .config import NetConfig, Standardiser, TrainConfig
 from .saved_tensors import check_state_matches
@@ -21,7 +21,7 @@ CONFIG_FILE = "config.json"
 
 PRESETS: dict[str, dict[str, Any]] = {
     # Exactly the seed: 5000 hashed words, 4096 wide, 8 residual blocks (289,128,449 parameters).
-    "seed": {"n_features": 5000, "width": 4096, "depth": 8, "dropout": 0.2, "epochs": 5, "batch_size": 64, "lr": 1e-3, "meta_tokens": False},
+    "course": {"n_features": 5000, "width": 4096, "depth": 8, "dropout": 0.2, "epochs": 5, "batch_size": 64, "lr": 1e-3, "meta_tokens": False},
     # Sized for 2 CPU cores and ~13k rows: a few minutes, and the row's source and category as words.
     "default": {"n_features": 2**14, "width": 512, "depth": 2, "dropout": 0.2, "epochs": 10, "batch_size": 128, "lr": 1e-3, "meta_tokens": True},
 }
@@ -31,7 +31,7 @@ SETTING_DEFAULTS: dict[str, Any] = {
     **{field.name: field.default for field in (*fields(NetConfig), *fields(TrainConfig))},
     "meta_tokens": False,
     # GPUs want bigger batches: batch_scale k trains with batch k × batch_size and learning rate k × lr
-    # (the linear scaling rule), so the seed's recipe keeps its shape on a device 8× wider.
+    # (the linear scaling rule), so the course's recipe keeps its shape on a device 8× wider.
     "batch_scale": 1,
 }
 
@@ -47,13 +47,14 @@ def document(item: Item, meta_tokens: bool) -> str:
 
 
 class DnnPredictor(Predictor):
-    """The seed's residual network on hashed words; sparse input, checkpointed, device-agnostic."""
+    """The course's residual network on hashed words; sparse input, checkpointed, device-agnostic."""
 
     name = "dnn"
     # Not in the default run: leave-one-source-out over the full default set ranks it below xgboost and bow-stack.
     opt_in = "leave-one-source-out ranks it below xgboost and bow-stack, and its fit is the slowest (docs/experiments.md)"
 
     def __init__(self, preset: str = "default", device: str = "auto", checkpoint_dir: str | None = None, progress: bool = True, **settings: Any) -> None:
+        preset = current_preset("dnn", preset)
         if preset not in PRESETS:
             raise ValueError(f"dnn: unknown preset {preset!r}; choose from {sorted(PRESETS)}")
         unknown = set(settings) - set(SETTING_DEFAULTS)
@@ -154,7 +155,8 @@ class DnnPredictor(Predictor):
 
         directory = Path(directory)
         config = json.loads((directory / CONFIG_FILE).read_text())
-        predictor = cls(config["preset"], device=device, progress=False, **config["settings"])
+        preset = current_preset("dnn", config["preset"], warn=False)  # folders saved before the rename
+        predictor = cls(preset, device=device, progress=False, **config["settings"])
         predictor._standardiser = Standardiser(**config["standardiser"])
         predictor.history = config["history"]
         state = torch.load(directory / WEIGHTS_FILE, map_location=pick_device(device), weights_only=True)

@@ -1,7 +1,7 @@
 """Hashed binary bag-of-words kept as CSR index arrays: the input never becomes dense.
 
 800k rows × ~60 distinct words × 2 bytes (int16 indices when n_features ≤ 32767) is ~100 MB,
-against ~16 GB for the seed's dense float32 matrix.
+against ~16 GB for the course's dense float32 matrix.
 """
 
 from __future__ import annotations

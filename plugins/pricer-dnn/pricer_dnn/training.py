@@ -1,4 +1,4 @@
-"""The seed's recipe: L1 on standardised log price, AdamW, cosine schedule per epoch, clipping.
+"""The course's recipe: L1 on standardised log price, AdamW, cosine schedule per epoch, clipping.
 
 Checkpoints after every epoch hold model, optimiser, scheduler, epoch and RNG state, so a killed
 run resumes to exactly the weights an uninterrupted run would have.

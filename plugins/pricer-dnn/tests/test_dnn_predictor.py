@@ -84,8 +84,8 @@ def test_wrongly_typed_settings_fail_at_construction():
 
 
 def test_batch_scale_grows_batch_and_learning_rate_together():
-    scaled = DnnPredictor(preset="seed", batch_scale=8).train_config
+    scaled = DnnPredictor(preset="course", batch_scale=8).train_config
     assert (scaled.batch_size, scaled.lr) == (512, pytest.approx(8e-3))
-    assert DnnPredictor(preset="seed").train_config.batch_size == 64
+    assert DnnPredictor(preset="course").train_config.batch_size == 64
     with pytest.raises(ValueError, match="batch_scale must be at least 1"):
         DnnPredictor(batch_scale=0).train_config

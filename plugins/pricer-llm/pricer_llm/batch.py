@@ -1,4 +1,4 @@
-"""`groq-batch`: summaries through Groq's batch API, resumable after a kill (SPEC section 4).
+"""`groq-batch`: summaries through Groq's batch API, resumable after a kill.
 
 Flow: JSONL files of at most 1000 requests (custom_id = item id) → upload (purpose "batch") →
 create batch (24h window) → poll → download output and error files → summaries written back by

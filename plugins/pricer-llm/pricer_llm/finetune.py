@@ -1,6 +1,6 @@
 """Fine-tuning: export training files, start and follow a job, and price with the tuned model.
 
-Two export formats: OpenAI chat (user = the SPEC's price prompt, assistant = "$<price>.xx") and
+Two export formats: OpenAI chat (user = the course's price prompt, assistant = "$<price>.xx") and
 prompt/completion for open models (prompt = text cut to a token budget + "Price is $", completion
 = the price). The job flow uses OpenAI's official client; its state is a JSON file, so a restarted
 command follows the same job instead of starting another. The state file chooses nothing: the

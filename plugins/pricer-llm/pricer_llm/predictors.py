@@ -99,7 +99,7 @@ class _ChatPredictor(Predictor):
 
 
 class LLMPredictor(_ChatPredictor):
-    """Asks an LLM for the price with the SPEC's prompt; a reply without a number is a counted failure."""
+    """Asks an LLM for the price with the course's prompt; a reply without a number is a counted failure."""
 
     name = "llm"
     cacheable = False  # nothing is fitted; the reply cache makes a re-run free

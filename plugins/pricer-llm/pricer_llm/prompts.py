@@ -1,4 +1,4 @@
-"""The prompts of SPEC section 4 and the parser of price replies."""
+"""The course's summary and price prompts, and the parser of price replies."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`llm-summary`: one LLM call per item turns its text into the five-line summary (SPEC section 4)."""
+"""`llm-summary`: one LLM call per item turns its text into the five-line summary."""
 
 from __future__ import annotations
 
