@@ -61,7 +61,7 @@ def main() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
     from test_fuzz_model_folders import _small_predictors
 
-    from pricer_core.contract.testing import tiny_data
+    from pricer_core.testing import tiny_data
     from pricer_core.predictors.ensemble import Ensemble
     from pricer_core.storage.persistence import save_predictor
 

@@ -77,7 +77,7 @@ def test_code_that_cannot_be_read_is_not_cached_and_does_not_crash(plugin_dir):
 
 def test_a_predictor_whose_code_cannot_be_read_is_fitted_and_not_cached(tmp_path):
     from pricer_core.bench.fit_cache import fit_or_load
-    from pricer_core.contract.testing import tiny_data
+    from pricer_core.testing import tiny_data
     from pricer_core.data.splits import Splits
     from pricer_core.plugins.registry import Registration
     from pricer_core.predictors.baselines import ConstantMean

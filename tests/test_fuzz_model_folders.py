@@ -108,7 +108,7 @@ LOAD_ONLY = {"llm", "llm-rag"}  # pricing needs an LLM server; their folders are
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory) -> dict[str, Path]:
     """Every predictor fitted on tiny data and saved once."""
-    from pricer_core.contract.testing import tiny_data
+    from pricer_core.testing import tiny_data
     from pricer_core.predictors.ensemble import Ensemble
     from pricer_core.storage.persistence import save_predictor
 

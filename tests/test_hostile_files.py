@@ -49,7 +49,7 @@ def items_file(tmp_path_factory) -> Path:
 
 
 def fitted_folder(tmp_path: Path, predictor) -> Path:
-    from pricer_core.contract.testing import tiny_data
+    from pricer_core.testing import tiny_data
 
     train, validation, _ = tiny_data()
     predictor.fit(train, validation)
@@ -121,7 +121,7 @@ def test_an_npz_or_torch_archive_that_would_inflate_past_its_bound_is_refused(tm
 
 
 def _tiny():
-    from pricer_core.contract.testing import tiny_data
+    from pricer_core.testing import tiny_data
 
     train, validation, _ = tiny_data()
     return train, validation

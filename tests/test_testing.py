@@ -1,11 +1,12 @@
-"""check_predictor catches each broken rule and names it."""
+"""The kit: check_predictor catches each broken rule and names it; parametrize_with_checks gives a test per rule."""
 
 import random
 
 import pytest
 
-from pricer_core.predictors.baselines import ConstantMean
-from pricer_core.contract.testing import ConformanceError, check_predictor
+from pricer_core.predictors.baselines import ConstantMean, ConstantMedian, UniformRandom
+from pricer_core.predictors.ensemble import Ensemble
+from pricer_core.testing import ConformanceError, check_predictor, parametrize_with_checks
 
 
 class WrongCount(ConstantMean):
@@ -117,3 +118,28 @@ def test_a_good_predictor_passes_every_rule():
 def test_unknown_rule_is_an_error():
     with pytest.raises(ValueError, match="unknown rules"):
         check_predictor(ConstantMean, rules=["telepathy"])
+
+
+def small_ensemble():
+    return Ensemble(members=["linear", "bow-linear"])
+
+
+small_ensemble.name, small_ensemble.needs = Ensemble.name, Ensemble.needs
+
+
+# the core's own predictors go through the kit like any plugin's: one test per (predictor, rule)
+@parametrize_with_checks([ConstantMean, ConstantMedian, UniformRandom, small_ensemble])
+def test_the_core_predictors_meet_the_contract(predictor, check):
+    check(predictor)
+
+
+def test_the_kit_gives_one_test_per_applicable_rule_named_after_the_predictor():
+    mark = parametrize_with_checks([ConstantMean, LearnsValidationWithoutTwin])
+    names, cases = mark.args
+    ids = mark.kwargs["ids"]
+    assert names == ("predictor", "check")
+    assert "constant-mean-deterministic" in ids and "constant-mean-validation-twin" not in ids  # it does not learn from validation
+    assert any(id_.endswith("-validation-twin") for id_ in ids)  # the one that does gets the twin's check
+    assert len(ids) == len(cases) == len(set(ids))
+    with pytest.raises(ConformanceError, match=r"^\[validation-twin\]"):
+        next(check for factory, check in cases if factory is LearnsValidationWithoutTwin and check.rule == "validation-twin")(LearnsValidationWithoutTwin)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pricer_core.contract.testing import crafted_pickle
+from pricer_core.hostile import crafted_pickle
 from pricer_core.storage.atomic import MARKER, OutputError, check_output, output_folder
 from pricer_core.predictors.baselines import ConstantMean
 from pricer_core.bench.runner import run_bench

@@ -73,15 +73,13 @@ def register_predictors(register) -> None:
     register({class_name})
 '''
 
-TEST = '''import pytest
-
-from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor
+TEST = '''from pricer_core.testing import parametrize_with_checks
 from {package}.plugin import {class_name}
 
 
-@pytest.mark.parametrize("rule", PREDICTOR_RULES)
-def test_contract(rule):
-    check_predictor({class_name}, rules=[rule])
+@parametrize_with_checks([{class_name}])
+def test_contract(predictor, check):
+    check(predictor)
 '''
 
 README = '''# {distribution}

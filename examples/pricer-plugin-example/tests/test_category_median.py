@@ -1,15 +1,11 @@
-import pytest
-
 from pricer_core.item import Item
-from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor
+from pricer_core.testing import parametrize_with_checks
+from pricer_plugin_example.plugin import CategoryMedian
 
 
-
-@pytest.mark.parametrize("rule", PREDICTOR_RULES)
-def test_contract(rule):
-    from pricer_plugin_example.plugin import CategoryMedian
-
-    check_predictor(CategoryMedian, rules=[rule])
+@parametrize_with_checks([CategoryMedian])
+def test_contract(predictor, check):
+    check(predictor)
 
 
 def test_prefers_source_and_category_then_category_then_overall():

@@ -59,7 +59,7 @@ def test_fold_threads_sharing_one_counts_memo_price_every_row_as_one_thread_with
 
     from pricer_classic.features import CountsMemo
     from pricer_classic.predictors import BagOfWordsLinear
-    from pricer_core.contract.testing import tiny_data
+    from pricer_core.testing import tiny_data
 
     train, _, test = tiny_data()
     alone, alone_kept = cross_fit(partial(BagOfWordsLinear, seed=0), train, 4, seed=0)
@@ -90,7 +90,7 @@ def test_workers_fit_the_folds_at_the_same_time():
 def test_the_predictors_n_jobs_is_the_number_of_fold_threads(predictor, monkeypatch):
     import pricer_classic.predictors as predictors
     import pricer_classic.stacking as stacking
-    from pricer_core.contract.testing import tiny_data
+    from pricer_core.testing import tiny_data
 
     seen = []
 

@@ -156,7 +156,7 @@ def test_without_the_embeddings_extra_the_error_says_what_to_install(monkeypatch
 
 def test_a_fit_without_the_extra_stops_before_its_slow_steps(monkeypatch):
     from pricer_classic.predictors import XGBoostPredictor
-    from pricer_core.contract.testing import tiny_data
+    from pricer_core.testing import tiny_data
 
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     train, validation, _ = tiny_data()
@@ -189,7 +189,7 @@ def test_an_xgboost_folder_saved_before_title_encoder_loads_as_the_minilm_folder
     import json
 
     from pricer_classic.predictors import XGBoostPredictor
-    from pricer_core.contract.testing import tiny_data
+    from pricer_core.testing import tiny_data
 
     train, validation, test = tiny_data(train_size=120, validation_size=20)
     model = XGBoostPredictor(n_estimators=10, svd_components=4, title_encoder="minilm", boosters=1).fit(train, validation)

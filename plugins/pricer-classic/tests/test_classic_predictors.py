@@ -9,7 +9,7 @@ from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomF
 from pricer_classic.stacking import StackedBagOfWords
 from pricer_core.item import Item
 from pricer_core.storage.persistence import save_predictor
-from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor, tiny_data
+from pricer_core.testing import parametrize_with_checks, tiny_data
 
 SMALL = {
     LinearPredictor: {},
@@ -28,18 +28,22 @@ def small(cls, preset="default"):
     return lambda: cls(preset=preset, **settings)
 
 
-@pytest.mark.parametrize("cls", list(SMALL), ids=lambda cls: cls.name)
-@pytest.mark.parametrize("rule", PREDICTOR_RULES)
-def test_conformance(cls, rule):
-    factory = small(cls)
+def named(factory, cls):
     factory.name, factory.needs = cls.name, cls.needs
-    check_predictor(factory, rules=[rule])
+    return factory
 
 
-def test_an_xgboost_that_learns_from_validation_meets_the_contract_twin_included():
-    factory = lambda: XGBoostPredictor(**SMALL[XGBoostPredictor], learn_from_validation=True)  # noqa: E731
-    factory.name, factory.needs = XGBoostPredictor.name, XGBoostPredictor.needs
-    check_predictor(factory)  # every rule: fit([], validation) is still an error, though validation rows would teach
+def learning_from_validation():
+    return XGBoostPredictor(**SMALL[XGBoostPredictor], learn_from_validation=True)
+
+
+learning_from_validation.name, learning_from_validation.needs = "xgboost-learning-from-validation", XGBoostPredictor.needs
+
+
+# every rule, the validation twin included for the xgboost that learns from validation rows
+@parametrize_with_checks([named(small(cls), cls) for cls in SMALL] + [learning_from_validation])
+def test_conformance(predictor, check):
+    check(predictor)
 
 
 @pytest.mark.parametrize("cls", WITH_COURSE_PRESET, ids=lambda cls: cls.name)
@@ -129,7 +133,7 @@ def test_crafted_estimator_files_are_refused_and_run_nothing(cls, state_file, tm
 
     import skops.io
 
-    from pricer_core.contract.testing import crafted_pickle
+    from pricer_core.hostile import crafted_pickle
 
     from pricer_core.storage.persistence import ModelFolderError, load_predictor
 
@@ -149,7 +153,7 @@ def test_crafted_estimator_files_are_refused_and_run_nothing(cls, state_file, tm
 def test_crafted_npz_with_pickled_objects_is_refused(tmp_path):
     import numpy as np
 
-    from pricer_core.contract.testing import CodeOnLoad
+    from pricer_core.hostile import CodeOnLoad
     from pricer_core.storage.persistence import ModelFolderError, load_predictor
 
     train, validation, _ = tiny_data()

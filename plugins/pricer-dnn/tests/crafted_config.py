@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from pricer_core.contract.testing import tiny_data
+from pricer_core.testing import tiny_data
 from pricer_core.storage.persistence import save_predictor
 
 

@@ -13,7 +13,7 @@ from pricer_dnn.config import Standardiser, TrainConfig
 from pricer_dnn.model import NetConfig, ResidualPricer
 from pricer_dnn.sparse_rows import hash_texts
 from pricer_dnn.training import CHECKPOINT_FILE, Distributed, train
-from pricer_core.contract.testing import tiny_data
+from pricer_core.testing import tiny_data
 
 CONFIG = dict(epochs=3, batch_size=15, t_max=3, amp=False)  # 128 rows: the last batch is odd-sized
 

@@ -6,7 +6,7 @@ import pytest
 
 from pricer_core.item import Item
 from pricer_core.storage.persistence import save_predictor
-from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor, tiny_data
+from pricer_core.testing import parametrize_with_checks, tiny_data
 from pricer_dnn.predictor import DnnPredictor, document
 from crafted_config import saved_with_a_crafted_setting
 
@@ -18,9 +18,9 @@ def small():
 small.name, small.needs = DnnPredictor.name, DnnPredictor.needs
 
 
-@pytest.mark.parametrize("rule", PREDICTOR_RULES)
-def test_conformance(rule):
-    check_predictor(small, rules=[rule])
+@parametrize_with_checks([small])
+def test_conformance(predictor, check):
+    check(predictor)
 
 
 def test_meta_tokens_put_source_and_category_in_the_text():
@@ -57,7 +57,7 @@ def test_bad_inputs_are_clear_errors():
 
 
 def test_crafted_weights_are_refused_and_run_nothing(tmp_path):
-    from pricer_core.contract.testing import crafted_pickle
+    from pricer_core.hostile import crafted_pickle
     from pricer_core.storage.persistence import ModelFolderError, load_predictor
 
     train, validation, _ = tiny_data()

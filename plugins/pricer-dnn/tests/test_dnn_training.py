@@ -6,7 +6,7 @@ from pricer_dnn.model import NetConfig, ResidualPricer
 from pricer_dnn.sparse_rows import hash_texts
 from pricer_dnn.config import Standardiser, TrainConfig
 from pricer_dnn.training import CHECKPOINT_FILE, pick_device, train
-from pricer_core.contract.testing import tiny_data
+from pricer_core.testing import tiny_data
 
 
 def data():
@@ -75,7 +75,7 @@ def test_device_choice_can_be_overridden():
 
 
 def test_a_crafted_checkpoint_is_refused_and_runs_nothing(tmp_path):
-    from pricer_core.contract.testing import crafted_pickle
+    from pricer_core.hostile import crafted_pickle
 
     rows, targets = data()
     marker = tmp_path / "ran"

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor, tiny_data
+from pricer_core.testing import parametrize_with_checks, tiny_data
 from pricer_core.storage.persistence import ModelFolderError, load_predictor, save_predictor
 from pricer_dnn.sparse_mlp import SparseMlpPredictor, _binarised
 from crafted_config import saved_with_a_crafted_setting
@@ -14,9 +14,9 @@ def small():
 small.name, small.needs = SparseMlpPredictor.name, SparseMlpPredictor.needs
 
 
-@pytest.mark.parametrize("rule", PREDICTOR_RULES)
-def test_conformance(rule):
-    check_predictor(small, rules=[rule])
+@parametrize_with_checks([small])
+def test_conformance(predictor, check):
+    check(predictor)
 
 
 def test_it_learns_the_price_level_of_what_it_was_shown():
@@ -61,7 +61,7 @@ def test_a_loaded_model_predicts_exactly_what_the_fitted_one_did(tmp_path):
 
 
 def test_crafted_networks_are_refused_and_run_nothing(tmp_path):
-    from pricer_core.contract.testing import crafted_pickle
+    from pricer_core.hostile import crafted_pickle
 
     train, validation, _ = tiny_data()
     save_predictor(small().fit(train, validation), tmp_path / "m")

@@ -1,13 +1,13 @@
 import pytest
 
 from pricer_core.item import Item
-from pricer_core.contract.testing import PREDICTOR_RULES, check_predictor, tiny_data
-from pricer_llm.predictors import KnnEmbed
+from pricer_core.testing import parametrize_with_checks, tiny_data
+from pricer_llm.predictors import KnnEmbed, LLMPredictor
 
 
-@pytest.mark.parametrize("rule", PREDICTOR_RULES)
-def test_knn_embed_conformance(rule):
-    check_predictor(KnnEmbed, rules=[rule])
+@parametrize_with_checks([KnnEmbed])
+def test_knn_embed_conformance(predictor, check):
+    check(predictor)
 
 
 def test_knn_embed_prices_from_similar_titles():
@@ -33,10 +33,14 @@ def test_knn_embed_says_it_learns_validation_and_its_twin_does_not():
     assert len(twin._prices) == len(train) and min(abs(twin.predict(validation)[0] - price) for price in (120.0, 4.0)) < 1e-6
 
 
-@pytest.mark.parametrize("rule", ["declares-name-and-needs", "empty-train-error", "fit-returns-self", "predict-count", "save-load-new-process"])
-def test_llm_conformance_against_the_live_server(local_env, rule, tmp_path, monkeypatch):
-    from pricer_llm.predictors import LLMPredictor
+def few_items():
+    return tiny_data(train_size=20, validation_size=4, test_size=3)
 
+
+LIVE_RULES = ["declares-name-and-needs", "empty-train-error", "fit-returns-self", "predict-count", "save-load-new-process"]
+
+
+@parametrize_with_checks([LLMPredictor], rules=LIVE_RULES, data=few_items)
+def test_llm_conformance_against_the_live_server(local_env, predictor, check, tmp_path, monkeypatch):
     monkeypatch.setenv("PRICER_CACHE", str(tmp_path))
-    train, validation, test = tiny_data(train_size=20, validation_size=4, test_size=3)
-    check_predictor(LLMPredictor, rules=[rule], data=(train, validation, test))
+    check(predictor)
