@@ -76,3 +76,19 @@ def test_help_and_import_do_not_load_heavy_modules():
     assert output.strip() == "[]"
     help_run = subprocess.run([sys.executable, "-m", "pricer_core.bench", "--help"], capture_output=True, text=True)
     assert help_run.returncode == 0 and "--size" in help_run.stdout
+
+
+def test_train_records_the_data_by_hash_and_the_conformal_interval(tmp_path):
+    """`pricer serve` answers with the interval and names the data: a trained folder must hold both."""
+    from click.testing import CliRunner
+
+    from pricer_core.cli.commands import main
+    from pricer_core.data.loading import load_bundle
+    from pricer_core.data.splits import content_sha256
+    from pricer_core.storage.persistence import read_meta
+
+    result = CliRunner().invoke(main, ["train", "linear", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 0, result.output
+    meta = read_meta(tmp_path / "m")
+    assert meta["data"]["train_sha256"] == content_sha256(load_bundle().train)
+    assert meta["interval"]["level"] == 0.9 and 0 < meta["interval"]["half_width_log"] < 5

@@ -46,6 +46,7 @@ def run_job(job: Any) -> dict[str, Any]:
     """Fit or load, predict the sample blind, and report; an exception is this predictor's failure."""
     from pricer_core.bench.fit_cache import fit_or_load
     from pricer_core.contract.predictor import learned_from_validation
+    from pricer_core.evaluation.conformal import validation_interval
     from pricer_core.evaluation.evaluator import predict_all
     from pricer_core.plugins.registry import collect
     from pricer_core.storage.persistence import load_predictor, save_predictor
@@ -91,7 +92,7 @@ def run_job(job: Any) -> dict[str, Any]:
         predict_seconds=round(time.perf_counter() - started, 3),
         cost_usd=float(predictor.cost_usd()),
         details=_as_json(predictor.describe()),
-        interval=_interval(predictor, splits.validation, learned_from_validation(predictor)),
+        interval=validation_interval(predictor, splits.validation, learned_from_validation(predictor)),
     )
     return result
 
@@ -117,25 +118,6 @@ def _progress_bar(label: str, total: int):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=f"  {label}", leave=False)
-
-
-def _interval(predictor: Any, validation: list, learned: bool) -> dict[str, Any] | None:
-    """Split-conformal 90% half-width from validation residuals; coverage is counted by the bench."""
-    from pricer_core.errors import one_line
-    from pricer_core.evaluation.conformal import conformal_quantile
-
-    if learned:
-        return {"error": "no interval: it learned from the validation rows its residuals would come from"}
-    if getattr(predictor, "per_item", False):
-        return None
-    try:  # intervals are extra: their failure must not fail a scored predictor
-        scored = [item for item in validation if item.price is not None]
-        if not scored:
-            return None
-        predicted = predictor.predict([item.model_copy(update={"price": None}) for item in scored])
-        return {"level": 0.9, "half_width_log": conformal_quantile([item.price for item in scored], predicted, 0.9)}
-    except Exception as error:
-        return {"error": one_line(error)}
 
 
 def main(job_file: str, result_file: str) -> int:

@@ -295,8 +295,9 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     from pricer_core.errors import one_line
     from pricer_core.storage.persistence import save_predictor
     from pricer_core.plugins.registry import collect
-    from pricer_core.contract.predictor import declared_settings, fit_checked
+    from pricer_core.contract.predictor import declared_settings, fit_checked, learned_from_validation
     from pricer_core.data.loading import load_splits
+    from pricer_core.evaluation.conformal import validation_interval
     from pricer_core.settings import is_main_process
 
     plugin_set = collect()
@@ -323,8 +324,19 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     seconds = time.perf_counter() - started
     if not is_main_process():  # under torchrun, rank 0 alone writes the model
         return
-    save_predictor(predictor, out, {"fit_seconds": seconds}, force=force)
+    extras: dict[str, object] = {"fit_seconds": seconds, "data": {"name": splits.name, **_fitted_on(splits)}}
+    interval = validation_interval(predictor, splits.validation, learned_from_validation(predictor))
+    if interval and "half_width_log" in interval:  # `pricer serve` answers with it, as the bench scores it
+        extras["interval"] = interval
+    save_predictor(predictor, out, extras, force=force)
     click.echo(f"fitted {name} in {seconds:.1f}s; saved to {out}")
+
+
+def _fitted_on(splits) -> dict[str, str]:
+    """Which rows a saved model learned from, by content: a folder says what data it was fitted on."""
+    from pricer_core.data.splits import content_sha256
+
+    return {"train_sha256": content_sha256(splits.train), "validation_sha256": content_sha256(splits.validation)}
 
 
 @main.command("predict")
