@@ -13,7 +13,7 @@ variant runs in its own process (its own peak RSS) and reads the same file:
           whitespace and part numbers, a pydantic Item per row). Must keep exactly our items.
 - rules:  the same loop calling pricer's own rule functions (`clean_raw_row`), which carry their
           own speed-ups: what the per-row loop gains from faster rules alone.
-- ours-N: `pricer_core.curation.curate.clean_files` with N processes.
+- ours-N: `pricer_core.curation.parallel_clean.clean_files` with N processes.
 """
 
 from __future__ import annotations
@@ -250,7 +250,7 @@ def worker(variant: str, path: str) -> dict:
     with tempfile.TemporaryDirectory() as cache:
         started = time.perf_counter()
         if variant.startswith("ours-"):
-            from pricer_core.curation.curate import clean_files
+            from pricer_core.curation.parallel_clean import clean_files
 
             dataset, report = clean_files([path], workers=int(variant.split("-")[1]), cache_dir=cache, progress=False)
             seconds = time.perf_counter() - started
@@ -280,7 +280,7 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return
-    from pricer_core.curation.curate import default_workers
+    from pricer_core.curation.parallel_clean import default_workers
 
     cores = default_workers()
     variants = [f"ours-{cores}" if name == "ours-all" else name for name in args.variants.split(",")]

@@ -5,7 +5,8 @@ import pytest
 from click.testing import CliRunner
 
 from pricer_core.cli.commands import main
-from pricer_core.curation.curate import build_splits, clean_files, dedupe, lite, sample_weights
+from pricer_core.curation.parallel_clean import clean_files
+from pricer_core.curation.sampling import build_splits, dedupe, lite, sample_weights
 from pricer_core.data.hub import from_hub
 from pricer_core.item import stable_id
 
@@ -51,12 +52,12 @@ def mixed_raw_file(shared_data, path):
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_small_blocks_give_what_the_per_row_reader_gives(shared_data, tmp_path, monkeypatch, workers):
-    from pricer_core.curation import curate
+    from pricer_core.curation import parallel_clean
     from pricer_core.data.readers import read_items
 
     path = tmp_path / "mixed.jsonl.gz"
     no_asin_row = mixed_raw_file(shared_data, path)
-    monkeypatch.setattr(curate, "BLOCK_BYTES", 20_000)  # ~8 rows a block; the long row is ~45 kB
+    monkeypatch.setattr(parallel_clean, "BLOCK_BYTES", 20_000)  # ~8 rows a block; the long row is ~45 kB
     dataset, report = clean_files([path], workers=workers, cache_dir=str(tmp_path / "cache"), progress=False)
     expected, expected_report = read_items(path, format="raw")
     assert [item.model_dump() for item in expected] == dataset.to_list()
@@ -80,7 +81,7 @@ def test_parquet_through_datasets_gives_the_same_items_as_the_json_lines(shared_
 
 def test_a_category_from_a_hub_repo_layout_gives_the_same_items_as_its_file(shared_data, tmp_path):
     """The hub path, offline: `datasets` reads a folder laid out like McAuley-Lab/Amazon-Reviews-2023."""
-    from pricer_core.curation.curate import clean_hub_category
+    from pricer_core.curation.parallel_clean import clean_hub_category
 
     repo = tmp_path / "Amazon-Reviews-2023"
     category_file = repo / "raw" / "meta_categories" / "meta_Health_and_Personal_Care.jsonl"
@@ -130,7 +131,7 @@ def test_saved_splits_replace_the_old_folder_whole(shared_data, tmp_path):
     import os
 
     from pricer_core.storage.atomic import MARKER, OutputError
-    from pricer_core.curation.curate import save_splits
+    from pricer_core.curation.sampling import save_splits
 
     dataset, _ = clean_files([shared_data / RAW_FILES[0]], workers=1, cache_dir=str(tmp_path / "c"), progress=False)
     out = tmp_path / "ds"
@@ -158,7 +159,7 @@ def test_truncated_gzip_is_one_line_naming_the_last_whole_line(shared_data, tmp_
     import tempfile
     import zlib
 
-    from pricer_core.curation import curate
+    from pricer_core.curation import parallel_clean
     from pricer_core.data.readers import DataError
 
     packed = gzip.compress(b"".join(raw_lines(shared_data)))
@@ -166,7 +167,7 @@ def test_truncated_gzip_is_one_line_naming_the_last_whole_line(shared_data, tmp_
     whole_lines = zlib.decompressobj(wbits=31).decompress(cut).count(b"\n")
     path = tmp_path / "cut.jsonl.gz"
     path.write_bytes(cut)
-    monkeypatch.setattr(curate, "BLOCK_BYTES", 50_000)  # many blocks: some are cleaned before the end
+    monkeypatch.setattr(parallel_clean, "BLOCK_BYTES", 50_000)  # many blocks: some are cleaned before the end
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
     with pytest.raises(DataError) as raised:
@@ -257,14 +258,14 @@ def test_default_sizes_on_a_small_file_take_everything_in_the_seeds_proportions(
     ],
 )
 def test_scaled_sizes_keep_the_proportions(available, asked, expected):
-    from pricer_core.curation.curate import scaled_sizes
+    from pricer_core.curation.sampling import scaled_sizes
 
     assert scaled_sizes(available, *asked) == expected
     assert sum(expected) == min(available, sum(asked))
 
 
 def test_scaled_sizes_refuse_fewer_items_than_splits():
-    from pricer_core.curation.curate import scaled_sizes
+    from pricer_core.curation.sampling import scaled_sizes
     from pricer_core.data.readers import DataError
 
     with pytest.raises(DataError, match="only 2 items can be sampled"):

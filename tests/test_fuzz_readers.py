@@ -183,7 +183,7 @@ def test_random_bytes_never_escape_as_anything_but_data_error(workdir, raw, pack
 @pytest.fixture(scope="module")
 def curate_ready(workdir):
     """Import datasets and pyarrow once, before the deadline clock runs."""
-    from pricer_core.curation.curate import clean_files
+    from pricer_core.curation.parallel_clean import clean_files
 
     warm = write(workdir, b'{"price": null}\n')
     clean_files([warm], workers=1, cache_dir=str(workdir / "cache"), progress=False)
@@ -223,9 +223,9 @@ def test_curation_survives_mutated_real_files(seeds, workdir, curate_ready):
 
 def test_curation_with_two_workers_on_hostile_files(seeds, workdir, curate_ready, monkeypatch):
     """Forked workers: a few fixed hostile files (small blocks so several go through the pool)."""
-    from pricer_core.curation import curate
+    from pricer_core.curation import parallel_clean
 
-    monkeypatch.setattr(curate, "BLOCK_BYTES", 8_000)
+    monkeypatch.setattr(parallel_clean, "BLOCK_BYTES", 8_000)
     raw_name = next(name for name in seeds if "raw_meta" in name)
     lines = seeds[raw_name] * 4
     broken = lines[:30] + [b"\xff\xfe", deep(10_000), b"{", b""] + lines[30:]

@@ -6,9 +6,8 @@ batch that doubles each epoch, on L1 of the standardised log price (so it predic
 which is what dollar MAE rewards). Four networks with different seeds, every second one on
 binarised inputs, averaged: the diversity is where the recipe's accuracy comes from.
 
-Opt-in: four networks take about two minutes on 2 cores, over the default bench's budget, and
-as measured here (README) it is not yet better than xgboost: official test $107.59, leave-one-
-source-out mean $58.56.
+Opt-in: four networks take minutes on 2 cores, over the default bench's budget, and as measured
+here it is not yet better than xgboost (docs/experiments.md).
 """
 
 from __future__ import annotations

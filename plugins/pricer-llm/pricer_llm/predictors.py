@@ -125,7 +125,7 @@ class KnnEmbed(Predictor):
 
     name = "knn-embed"
     needs = EMBEDDING_NEEDS
-    opt_in = "its fit embeds every training text with MiniLM, ~210 s on 2 CPU cores, for $110.97 (bow-linear: $86.54 in 13 s)"
+    opt_in = "its fit embeds every training text with MiniLM (minutes on a CPU) and it ranks below bow-linear (docs/experiments.md)"
 
     def __init__(self, k: int = 10, use_validation: bool = True):
         self.k = k
