@@ -60,7 +60,8 @@ def main() -> None:
         print(line)
     errors = {"official": official_errors, "loso": held_out_errors(loso)}
     if args.save:
-        args.save.write_text(json.dumps({"settings": args.settings, **errors}))
+        provenance = {key: results.get(key) for key in ("created", "git", "versions", "lock")}
+        args.save.write_text(json.dumps({"settings": args.settings, "sources": loso["sources"], "provenance": provenance, **errors}))
         print(f"wrote {args.save}")
     if saved is not None:
         for line in against_lines(errors, saved):
