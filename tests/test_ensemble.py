@@ -509,3 +509,21 @@ def test_the_bench_gives_no_conformal_interval_to_a_predictor_that_learned_valid
     entries = {entry["name"]: entry for entry in results["predictors"]}
     assert entries["xgboost"]["status"] == "ok" and "learned from the validation rows" in entries["xgboost"]["interval"]["error"]
     assert entries["constant-mean"]["interval"]["level"] == 0.9
+
+
+def test_members_are_built_from_the_registry_it_is_given_collected_never(monkeypatch):
+    """The bench hands over its own registry: the ensemble builds members from it, not from a fresh collect()."""
+    from pricer_core.plugins import registry as plugins
+    from pricer_core.plugins.registry import Registration
+
+    class BlendableMedian(ConstantMedian):
+        name, blendable = "blendable-median", True
+
+    monkeypatch.setattr(plugins, "collect", lambda: pytest.fail("the ensemble collected the plugins again"))
+    given = {name: Registration(name=name, kind="predictor", factory=BlendableMedian, plugin="test") for name in ("left", "right")}
+    splits = load_bundle()
+    ensemble = Ensemble(members=["left", "right"])
+    ensemble.offer_members({}, registry=given)
+    prices = ensemble.fit(splits.train[:300], splits.validation[:60]).predict(splits.test[:5])
+    assert {name: type(member) for name, member in ensemble._predictors.items()} == {"left": BlendableMedian, "right": BlendableMedian}
+    assert len(prices) == 5 and all(price > 0 for price in prices)

@@ -70,7 +70,7 @@ def run_job(job: Any) -> dict[str, Any]:
         for name, folder in job.members.items():
             member = plugin_set.predictors.get(name)
             members[name] = load_predictor(folder, member.factory if member else None)
-        predictor.offer_members(members)
+        predictor.offer_members(members, plugin_set.predictors)
     predictor, fit_seconds, cached, folder = fit_or_load(registration, predictor, splits, cache, version, echo)
     result: dict[str, Any] = {"status": "ok", "fit_seconds": round(fit_seconds, 3), "cached_fit": cached}
     if job.keep_fit:

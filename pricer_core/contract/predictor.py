@@ -109,8 +109,9 @@ class Predictor(ABC):
         """Details for results.json (an ensemble's weights, say); None when there is nothing to add."""
         return None
 
-    def offer_members(self, fitted: dict[str, Predictor]) -> None:
-        """For `blends = True`: the predictors the bench fitted in this run, before `fit` is called."""
+    def offer_members(self, fitted: dict[str, Predictor], registry: dict[str, Any] | None = None) -> None:
+        """For `blends = True`: the predictors the bench fitted in this run, before `fit` is called, and
+        the registry (name → registration) to build any other member from."""
 
     def bypass_caches(self) -> None:
         """Called for `--no-cache`: answer from the source, never from a stored reply (LLM predictors override)."""

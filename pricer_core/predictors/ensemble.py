@@ -99,6 +99,7 @@ class Ensemble(Predictor):
         self.held_out_scores: dict[str, dict[str, float]] = {}
         self.source_weights: dict[str, tuple[dict[str, float], float]] = {}
         self._offered: dict[str, Predictor] = {}
+        self._registry: dict[str, Any] | None = None  # name → registration; collected once when none is given
         self._predictors: dict[str, Predictor] = {}
         self.weights: dict[str, float] = {}
         self.intercept = 0.0
@@ -127,9 +128,20 @@ class Ensemble(Predictor):
         prices makes validation residuals too small for an interval (it offers no twin of its own)."""
         return any(learned_from_validation(member) for member in self._predictors.values())
 
-    def offer_members(self, fitted: dict[str, Predictor]) -> None:
-        """The bench hands over what it fitted in this run; only blendable predictors are kept."""
+    def offer_members(self, fitted: dict[str, Predictor], registry: dict[str, Any] | None = None) -> None:
+        """The bench hands over what it fitted in this run (only blendable predictors are kept) and the
+        registry it runs on, which builds any member it did not fit (and every held-out-source refit)."""
         self._offered = {name: predictor for name, predictor in fitted.items() if getattr(predictor, "blendable", True)}
+        if registry is not None:
+            self._registry = dict(registry)
+
+    def _member_registry(self) -> dict[str, Any]:
+        """The registry given, else the installed plugins, collected once (not once per member and source)."""
+        if self._registry is None:
+            from pricer_core.plugins.registry import collect
+
+            self._registry = dict(collect().predictors)
+        return self._registry
 
     def _chosen_members(self, train: list[Item], validation: list[Item]) -> dict[str, Predictor]:
         """Named members (offered, else fitted here), or every offered batch predictor."""
@@ -142,9 +154,7 @@ class Ensemble(Predictor):
         return chosen
 
     def _fit_member(self, name: str, train: list[Item], validation: list[Item]) -> Predictor:
-        from pricer_core.plugins.registry import collect
-
-        registry = collect().predictors
+        registry = self._member_registry()
         if name not in registry:
             raise ValueError(f"ensemble: member {name!r} is not a registered predictor; available: {', '.join(registry)}")
         if not getattr(registry[name].factory, "blendable", True):
