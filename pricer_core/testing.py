@@ -112,9 +112,10 @@ def check_predictor(
         raise ValueError(f"unknown rules {sorted(unknown)}; known: {PREDICTOR_RULES}")
     train, validation, test = data or tiny_data()
     if "declares-name-and-needs" in rules:
-        if not isinstance(getattr(factory, "name", None), str) or not factory.name:
+        declared = factory if isinstance(factory, type) else type(factory())  # a function returning one: its class declares
+        if not isinstance(getattr(declared, "name", None), str) or not declared.name:
             raise ConformanceError("declares-name-and-needs", "the predictor class needs a non-empty string `name`")
-        if not isinstance(getattr(factory, "needs", None), Needs):
+        if not isinstance(getattr(declared, "needs", None), Needs):
             raise ConformanceError("declares-name-and-needs", "`needs` must be a pricer_core.Needs")
     if "empty-train-error" in rules:
         try:

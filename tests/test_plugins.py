@@ -136,3 +136,45 @@ def test_every_hook_is_documented_in_the_plugin_guide():
     for hook_name in plugins.pm.hook.__dict__:
         if hook_name.startswith("register_"):
             assert HOOK_SIGNATURES[hook_name] in guide
+
+
+def test_another_distribution_cannot_take_the_cores_entry_point_name(monkeypatch):
+    from importlib import metadata
+
+    class Impostor:
+        name = "pricer-impostor"
+        version = "6.6.6"
+
+    impostor = metadata.EntryPoint(name=plugins.CORE_PLUGIN, value="pricer_no_such_module_xyz", group="pricer")._for(Impostor())
+    real_entry_points = metadata.entry_points
+
+    def impostor_first(group=None, **kwargs):
+        found = list(real_entry_points(group=group, **kwargs))
+        return [impostor] + found if group == plugins.ENTRY_POINT_GROUP else found
+
+    monkeypatch.setattr(plugins.metadata, "entry_points", impostor_first)
+    monkeypatch.setattr(plugins, "_entry_points_loaded", False)
+    monkeypatch.setattr(plugins, "_entry_point_records", {})
+    monkeypatch.delenv("PRICER_PLUGINS_STRICT", raising=False)
+    plugin_set = plugins.collect()
+    core = next(record for record in plugin_set.plugins if record.name == plugins.CORE_PLUGIN)
+    assert core.distribution == "pricer" and "pricer-impostor also has an entry point 'pricer-core'" in core.error
+    assert plugin_set.predictors["constant-mean"].plugin == plugins.CORE_PLUGIN
+
+
+def test_without_the_cores_entry_point_strict_mode_says_so_on_every_load(monkeypatch):
+    from importlib import metadata
+
+    real_entry_points = metadata.entry_points
+
+    def without_core(group=None, **kwargs):
+        return [entry for entry in real_entry_points(group=group, **kwargs) if entry.name != plugins.CORE_PLUGIN]
+
+    monkeypatch.setattr(plugins.metadata, "entry_points", without_core)
+    monkeypatch.setattr(plugins.pm, "has_plugin", lambda name: False if name == plugins.CORE_PLUGIN else plugins.pm.get_plugin(name) is not None)
+    monkeypatch.setattr(plugins, "_entry_point_records", {})
+    monkeypatch.setenv("PRICER_PLUGINS_STRICT", "1")
+    for _ in range(2):  # strict mode's retry raises again
+        monkeypatch.setattr(plugins, "_entry_points_loaded", False)
+        with pytest.raises(plugins.PluginError, match="pricer's own entry point is not installed"):
+            plugins.load_entry_points()

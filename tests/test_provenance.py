@@ -13,8 +13,8 @@ def test_the_versions_name_python_the_libraries_that_move_figures_and_the_plugin
 
 def test_a_lock_is_read_as_pip_reads_its_pins(tmp_path):
     lock = tmp_path / "constraints.txt"
-    lock.write_text("# comment\nnumpy==2.4.6\nScikit_Learn==1.9.1  # trailing\ntorch==2.13.0\n-e ./x\nbad line\nsome-lib>=1\n")
-    assert read_lock(lock) == {"numpy": "2.4.6", "scikit-learn": "1.9.1", "torch": "2.13.0"}
+    lock.write_text("# comment\nnumpy==2.4.6\nScikit_Learn==1.9.1  # trailing\ntorch==2.13.0\n-e ./x\nbad line\nsome-lib>=1\nscipy == 1.17.1\nexact===1.0\nuvicorn[standard]==0.55.0\n")
+    assert read_lock(lock) == {"numpy": "2.4.6", "scikit-learn": "1.9.1", "torch": "2.13.0", "scipy": "1.17.1", "uvicorn": "0.55.0"}
     assert same_version("2.13.0+cpu", "2.13.0") and not same_version("2.13.1", "2.13.0") and not same_version("2.13.0", "2.13.0+cu121")
 
 

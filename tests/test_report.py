@@ -74,3 +74,11 @@ def test_the_report_opens_with_the_summary(tmp_path):
     run_bench(predictors=["constant-mean", "random", "constant-median"], size=30, out=tmp_path, echo=lambda _: None)
     html = (tmp_path / "report.html").read_text()
     assert html.index("id='summary'") < html.index("Leaderboard: MAE") < html.index("Paired MAE difference")
+
+
+def test_a_lone_scored_predictor_is_not_said_to_beat_the_others():
+    from pricer_core.bench.results import BenchResults, DatasetInfo
+
+    dataset = DatasetInfo(name="bundle", sizes={"sample": 200}, sample_ids_sha256="0", train_price={}, sample_price={})
+    results = BenchResults(created="2026-12-06", git=None, versions={}, dataset=dataset, seed=42, predictors=[result("xgboost", 82.0)], paired=[])
+    assert "only predictor scored" in summary_section(results) and "worse beyond noise" not in summary_section(results)

@@ -568,3 +568,15 @@ def test_the_model_card_reads_the_folder_as_data(folder):
     card = model.card()
     assert card["data"] == EXTRAS["data"] and card["per_item"] is False and card["details"] is None
     assert ServeLimits().max_body_bytes == 2**20
+
+
+def test_items_carry_the_servers_unique_ids_and_the_clients_ids_are_echoed_apart():
+    """Clients' ids may repeat across gathered requests: a failure reason keyed by id must not reach another client."""
+    import itertools
+
+    from pricer_core.serve.schemas import parse_request
+
+    counter = (f"served-{number}" for number in itertools.count())
+    parsed = parse_request({"items": [{"id": "same", "title": "a drill"}, {"id": "same", "title": "a towel"}]}, 10, counter)
+    assert parsed.ids == ["same", "same"]
+    assert len({item.id for item in parsed.items}) == 2 and all(item.id.startswith("served-") for item in parsed.items)

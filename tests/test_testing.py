@@ -143,3 +143,9 @@ def test_the_kit_gives_one_test_per_applicable_rule_named_after_the_predictor():
     assert len(ids) == len(cases) == len(set(ids))
     with pytest.raises(ConformanceError, match=r"^\[validation-twin\]"):
         next(check for factory, check in cases if factory is LearnsValidationWithoutTwin and check.rule == "validation-twin")(LearnsValidationWithoutTwin)
+
+
+def test_a_function_returning_a_predictor_is_checked_through_its_class():
+    check_predictor(lambda: ConstantMean(), rules=["declares-name-and-needs"])  # the lambda has no name; its class does
+    with pytest.raises(ConformanceError, match=r"^\[declares-name-and-needs\]"):
+        check_predictor(lambda: NoName(), rules=["declares-name-and-needs"])

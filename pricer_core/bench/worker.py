@@ -70,7 +70,7 @@ def run_job(job: Any) -> dict[str, Any]:
         for name, folder in job.members.items():
             member = plugin_set.predictors.get(name)
             members[name] = load_predictor(folder, member.factory if member else None)
-        predictor.offer_members(members, plugin_set.predictors)
+        offer_members(predictor, members, plugin_set.predictors)
     predictor, fit_seconds, cached, folder = fit_or_load(registration, predictor, splits, cache, version, echo)
     result: dict[str, Any] = {"status": "ok", "fit_seconds": round(fit_seconds, 3), "cached_fit": cached}
     if job.keep_fit:
@@ -118,6 +118,20 @@ def _progress_bar(label: str, total: int):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=f"  {label}", leave=False)
+
+
+def offer_members(predictor: Any, members: dict[str, Any], registry: dict[str, Any]) -> None:
+    """Hand a blend its members and the registry; a blend written before `registry` existed gets the members alone."""
+    import inspect
+
+    try:
+        accepts_registry = "registry" in inspect.signature(predictor.offer_members).parameters
+    except (TypeError, ValueError):
+        accepts_registry = False
+    if accepts_registry:
+        predictor.offer_members(members, registry=registry)
+    else:
+        predictor.offer_members(members)
 
 
 def main(job_file: str, result_file: str) -> int:

@@ -204,10 +204,15 @@ def _load_entry_points() -> None:
     predictors (the ensemble among them) may use the registry without a knot."""
     selected = _selected_names()
     seen: dict[str, str | None] = {}
-    found = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda entry_point: entry_point.name != CORE_PLUGIN)
-    if not any(entry_point.name == CORE_PLUGIN for entry_point in found) and CORE_PLUGIN not in _entry_point_records:
-        record = _entry_point_records[CORE_PLUGIN] = PluginRecord(CORE_PLUGIN, "pricer", _version("pricer"))
-        _fail(record, ["pricer's own entry point is not installed: pip install -e . in the checkout"])
+    # pricer's own entry point first; another distribution's entry point of the same name is then a clash, never the core
+    found = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda entry_point: not _is_core(entry_point))
+    if not any(_is_core(entry_point) for entry_point in found) and not pm.has_plugin(CORE_PLUGIN):
+        record = _entry_point_records.setdefault(CORE_PLUGIN, PluginRecord(CORE_PLUGIN, "pricer", _version("pricer")))
+        problem = "pricer's own entry point is not installed: pip install -e . in the checkout"
+        if problem not in (record.error or ""):
+            record.add_error(problem)
+        if strict_mode():  # every call, so strict mode's retry raises again
+            raise PluginError(f"plugin {CORE_PLUGIN}: {problem}")
     for entry_point in found:
         name = entry_point.name
         if selected is not None and name not in selected and name != CORE_PLUGIN:  # the core always loads
@@ -230,6 +235,10 @@ def _load_entry_points() -> None:
         else:
             _debug(f"plugin {name} failed in {seconds:.2f}s: {_describe(error)}")
             _fail(record, [f"failed to load: {_describe(error)}"], error)
+
+
+def _is_core(entry_point: Any) -> bool:
+    return entry_point.name == CORE_PLUGIN and entry_point.dist is not None and entry_point.dist.name == "pricer"
 
 
 def entry_point_names() -> set[str]:

@@ -67,27 +67,7 @@ def create_app(model: LoadedModel, limits: ServeLimits | None = None, token: str
         if token is not None and (credentials is None or not token_matches(credentials.credentials, token)):
             raise RequestProblem(401, "missing or wrong bearer token (send Authorization: Bearer TOKEN)")
 
-    @app.exception_handler(RequestProblem)
-    async def refused(request: Request, problem: RequestProblem) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
-        return JSONResponse({"detail": str(problem), "field": problem.field}, status_code=problem.status, headers=headers)
-
-    @app.exception_handler(BodyTimeout)
-    async def too_slow(request: Request, error: BodyTimeout) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=408, headers={"Connection": "close"})
-
-    @app.exception_handler(ClientDisconnect)
-    async def gone(request: Request, error: ClientDisconnect) -> Response:
-        """The client left mid-body: nobody reads this answer, but the log line says what happened (499, as nginx does)."""
-        return Response(status_code=499)
-
-    @app.exception_handler(ModelFailure)
-    async def model_failed(request: Request, error: ModelFailure) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=500)
-
-    @app.exception_handler(Stopping)
-    async def stopping(request: Request, error: Stopping) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "1"})
+    _answer_refusals_as_json(app)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def home() -> HTMLResponse:
@@ -125,22 +105,48 @@ def create_app(model: LoadedModel, limits: ServeLimits | None = None, token: str
             raise RequestProblem(422, f"{model.predictor.name} could not price this item: {answers[0]['error']}")
         return JSONResponse({**answers[0], "model": model.tag})
 
-    def openapi() -> dict[str, Any]:
-        """FastAPI's schema, plus the request models /predict reads itself."""
-        if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-            for request_model in (ItemIn, BatchIn):
-                definition = request_model.model_json_schema(ref_template=SCHEMA_REF)
-                schemas.update(definition.pop("$defs", {}))
-                schemas[request_model.__name__] = definition
-            app.openapi_schema = schema
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi_with_request_models(app)  # type: ignore[method-assign]
     app.add_middleware(AccessLog)
     return app
 
+
+def _answer_refusals_as_json(app: FastAPI) -> None:
+    """Every refusal is one JSON line with its status: the request's fault, slowness, a client gone, the model's failure, a stop."""
+
+    @app.exception_handler(RequestProblem)
+    async def refused(request: Request, problem: RequestProblem) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if problem.status == 401 else None
+        return JSONResponse({"detail": str(problem), "field": problem.field}, status_code=problem.status, headers=headers)
+
+    @app.exception_handler(BodyTimeout)
+    async def too_slow(request: Request, error: BodyTimeout) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=408, headers={"Connection": "close"})
+
+    @app.exception_handler(ClientDisconnect)
+    async def gone(request: Request, error: ClientDisconnect) -> Response:
+        """The client left mid-body: nobody reads this answer, but the log line says what happened (499, as nginx does)."""
+        return Response(status_code=499)
+
+    @app.exception_handler(ModelFailure)
+    async def model_failed(request: Request, error: ModelFailure) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=500)
+
+    @app.exception_handler(Stopping)
+    async def stopping(request: Request, error: Stopping) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=503, headers={"Retry-After": "1"})
+
+
+def _openapi_with_request_models(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, plus the request models /predict reads itself (built once)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for request_model in (ItemIn, BatchIn):
+            definition = request_model.model_json_schema(ref_template=SCHEMA_REF)
+            schemas.update(definition.pop("$defs", {}))
+            schemas[request_model.__name__] = definition
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 def _answer(client_id: str | None, price: float | None, reason: str | None, model: LoadedModel) -> dict[str, Any]:
     if price is None:

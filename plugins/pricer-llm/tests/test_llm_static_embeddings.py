@@ -44,7 +44,7 @@ def test_a_text_with_no_token_is_zeros_not_nan(static):
     assert not vectors[0].any() and np.isfinite(vectors).all()
 
 
-@pytest.mark.parametrize("damage", ["wrong shape", "wrong dtype", "header promises more", "not an array"])
+@pytest.mark.parametrize("damage", ["wrong shape", "wrong dtype", "header promises more", "not an array", "a zip archive"])
 def test_a_damaged_table_is_distilled_again_with_a_warning(static, monkeypatch, tmp_path, caplog, damage):
     monkeypatch.setenv("PRICER_STATIC_TABLES", str(tmp_path))
     path, rows = static._table_path(), static._tokenizer().get_vocab_size()
@@ -55,6 +55,9 @@ def test_a_damaged_table_is_distilled_again_with_a_warning(static, monkeypatch, 
     elif damage == "header promises more":
         np.save(path, np.zeros((rows, 384), dtype=np.float32))
         path.write_bytes(path.read_bytes()[: 4096])  # a header for 47 MB, 4 KB behind it
+    elif damage == "a zip archive":
+        with path.open("wb") as handle:
+            np.savez(handle, table=np.zeros((rows, 384), dtype=np.float32))
     else:
         path.write_bytes(b"\x93NUMPY garbage" * 10)
     replacement = np.full((rows, 384), 0.5, dtype=np.float32)
