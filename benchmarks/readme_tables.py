@@ -82,10 +82,10 @@ def loso() -> str:
 def fresh_clone() -> str:
     """Fresh clones: install and bench wall time, and whether the leaderboard matched the committed one."""
     runs = _read("fresh_clone.json")["runs"]
-    lines = ["| clone | `make install` | `make bench` (empty fit cache) | leaderboard vs committed |", "|---|---|---|---|"]
+    lines = ["| clone | commit | `make install` | `make bench` (empty fit cache) | leaderboard vs committed |", "|---|---|---|---|---|"]
     for number, run in enumerate(runs, 1):
         verdict = "equal to the cent" if not run["differences"] else "differs: " + ", ".join(run["differences"])
-        lines.append(f"| {number} ({run['date']}) | {run['install_seconds'] / 60:.1f} min | {run['bench_seconds'] / 60:.1f} min | {verdict} |")
+        lines.append(f"| {number} ({run['date']}) | {run['git'][:7]} | {run['install_seconds'] / 60:.1f} min | {run['bench_seconds'] / 60:.1f} min | {verdict} |")
     return "\n".join(lines) + "\n"
 
 
