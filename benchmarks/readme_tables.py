@@ -89,7 +89,26 @@ def fresh_clone() -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS = {"leaderboard": leaderboard, "loso": loso, "fresh-clone": fresh_clone}
+def serve() -> str:
+    """`pricer serve` under load on 127.0.0.1: one item per request, per concurrency, beside the model in-process."""
+    run = _read("serve.json")
+    levels = [level["concurrency"] for level in run["models"][0]["server"]["levels"]]
+    head = " | ".join(f"concurrency {level}: p50 / p99 ms, items/s" for level in levels)
+    lines = [f"| model | in-process, one item a call | {head} | errors | RSS after 100 → after all |", "|---|---|" + "---|" * len(levels) + "---|---|"]
+    for entry in run["models"]:
+        alone, server = entry["in_process"]["one_item"], entry["server"]
+        cells = " | ".join(f"{level['p50_ms']:.1f} / {level['p99_ms']:.1f}, {level['items_per_s']:.0f}" for level in server["levels"])
+        memory = server["memory"]
+        growth = memory["end"]["rss"] / memory["after_warmup"]["rss"] - 1
+        lines.append(
+            f"| {entry['model']['name']} | {alone['p50_ms']:.1f} / {alone['p99_ms']:.1f} ms, {alone['items_per_s']:.0f} items/s | {cells} "
+            f"| {server['errors']} of {server['requests_total']:,} | {memory['after_warmup']['rss'] / 2**20:.0f} → {memory['end']['rss'] / 2**20:.0f} MB ({growth:+.1%}) |"
+        )
+    lines += ["", f"`python benchmarks/bench_serve.py` on {run['created'][:10]}, commit {(run.get('git') or 'unknown')[:10]}; file: `benchmarks/results/serve.json`."]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"leaderboard": leaderboard, "loso": loso, "fresh-clone": fresh_clone, "serve": serve}
 
 
 def render(readme: str) -> str:
