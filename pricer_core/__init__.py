@@ -26,6 +26,7 @@ _EXPORTS = {
     "load_splits": "data.loading",
     "evaluate": "evaluation.evaluator",
     "NoPrediction": "contract.predictor",
+    "clone": "contract.predictor",
     "metrics": "evaluation.metrics",
     "colour": "evaluation.metrics",
     "run_bench": "bench.runner",

@@ -25,10 +25,11 @@ from typing import Any
 
 from pricer_core.item import Item
 from pricer_core.contract.checks import PredictionError, check_predictions
-from pricer_core.contract.predictor import Needs, Predictor, learned_from_validation
+from pricer_core.contract.predictor import Needs, Predictor, clone, learned_from_validation
 
 PREDICTOR_RULES = (
     "declares-name-and-needs",
+    "settings-stored-as-given",
     "fit-returns-self",
     "predict-count",
     "predict-finite",
@@ -117,6 +118,8 @@ def check_predictor(
             raise ConformanceError("declares-name-and-needs", "the predictor class needs a non-empty string `name`")
         if not isinstance(getattr(declared, "needs", None), Needs):
             raise ConformanceError("declares-name-and-needs", "`needs` must be a pricer_core.Needs")
+    if "settings-stored-as-given" in rules:
+        _check_settings_round_trip(factory())
     if "empty-train-error" in rules:
         try:
             factory().fit([], validation)
@@ -143,6 +146,18 @@ def check_predictor(
             loaded = _load_in_new_process(Path(folder), test, type(predictor))
         if not _same(first, loaded, tolerance=1e-4):
             raise ConformanceError("save-load-new-process", "the loaded predictor predicts differently")
+
+
+def _check_settings_round_trip(predictor: Predictor) -> None:
+    """Settings are `__init__` keywords kept as given: `get_params()` reads them back and `clone()` rebuilds the same."""
+    try:
+        params = predictor.get_params()
+        twin = clone(predictor)
+        again = twin.get_params()
+    except Exception as error:
+        raise ConformanceError("settings-stored-as-given", f"get_params()/clone() failed: {type(error).__name__}: {error}") from None
+    if type(twin) is not type(predictor) or twin is predictor or again != params:
+        raise ConformanceError("settings-stored-as-given", "clone() must build a new predictor of the same class whose get_params() are the same")
 
 
 class Check:

@@ -54,6 +54,13 @@ class AcceptsEmpty(ConstantMean):
         return self
 
 
+class HidesItsSetting(ConstantMean):
+    name = "hides-its-setting"
+
+    def __init__(self, alpha: float = 1.0):
+        self._alpha = alpha  # not readable as `alpha`: get_params cannot give it back, clone would lose it
+
+
 class NoName(ConstantMean):
     name = ""
 
@@ -101,6 +108,7 @@ class TwinStillLearns(LearnsValidationWithoutTwin):
         (ReturnsOther, "fit-returns-self"),
         (AcceptsEmpty, "empty-train-error"),
         (NoName, "declares-name-and-needs"),
+        (HidesItsSetting, "settings-stored-as-given"),
         (LearnsValidationWithoutTwin, "validation-twin"),
         (TwinStillLearns, "validation-twin"),
         (TwinPricesBelowZero, "validation-twin"),
@@ -149,3 +157,13 @@ def test_a_function_returning_a_predictor_is_checked_through_its_class():
     check_predictor(lambda: ConstantMean(), rules=["declares-name-and-needs"])  # the lambda has no name; its class does
     with pytest.raises(ConformanceError, match=r"^\[declares-name-and-needs\]"):
         check_predictor(lambda: NoName(), rules=["declares-name-and-needs"])
+
+
+def test_clone_builds_an_unfitted_twin_with_the_settings_changed():
+    from pricer_core.contract.predictor import clone
+    from pricer_core.predictors.baselines import UniformRandom
+
+    original = UniformRandom(seed=7)
+    twin = clone(original, seed=8)
+    assert type(twin) is UniformRandom and twin is not original
+    assert original.get_params() == {"seed": 7} and twin.get_params() == {"seed": 8}

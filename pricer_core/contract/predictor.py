@@ -97,6 +97,17 @@ class Predictor(ABC):
     def load(cls, directory: str | Path) -> Predictor:
         """Rebuild a fitted predictor from a folder written by `save`."""
 
+    def get_params(self) -> dict[str, Any]:
+        """Its settings as built: each `__init__` keyword, read back from the attribute of the same name.
+
+        So `clone` can build a twin with other settings. A predictor whose `__init__` also takes
+        `**settings` adds those by overriding this (the kit checks the round trip)."""
+        defaults, _ = declared_settings(type(self))
+        missing = [name for name in defaults if not hasattr(self, name)]
+        if missing:
+            raise AttributeError(f"{self.name}: store each __init__ setting as an attribute of the same name (missing: {', '.join(missing)})")
+        return {name: getattr(self, name) for name in defaults}
+
     def config(self) -> dict[str, Any]:
         """Settings that change the fitted model; part of the bench's cache key."""
         return {key: value for key, value in vars(self).items() if not key.startswith("_")}
@@ -125,8 +136,17 @@ class Predictor(ABC):
         return False
 
     def without_validation(self) -> Predictor:
-        """An unfitted twin with the same settings that learns from train alone (see `learns_from_validation`)."""
+        """An unfitted twin with the same settings that learns from train alone (see `learns_from_validation`).
+
+        Derived for a predictor with a `learn_from_validation` setting; others that learn from validation override it."""
+        if "learn_from_validation" in self.get_params():
+            return clone(self, learn_from_validation=False)
         raise NotImplementedError(f"{self.name}: learns from validation but offers no twin without it")
+
+
+def clone(predictor: Predictor, **changes: Any) -> Predictor:
+    """A new, unfitted predictor of the same class and settings, with `changes` applied (as scikit-learn's clone)."""
+    return type(predictor)(**{**predictor.get_params(), **changes})
 
 
 def fit_checked(predictor: Predictor, train: list[Item], validation: list[Item], owner: str) -> Predictor:

@@ -100,8 +100,9 @@ class ClassicPredictor(Predictor):
     def learns_from_validation(self) -> bool:
         return bool(self.params.get("learn_from_validation", False))
 
-    def without_validation(self) -> ClassicPredictor:
-        return type(self)(self.preset, self.seed, **{**self.params, "learn_from_validation": False})
+    def get_params(self) -> dict[str, Any]:
+        """The preset, the seed and every setting, the preset's own included (a clone needs no preset lookup)."""
+        return {"preset": self.preset, "seed": self.seed, **self.params}
 
     @classmethod
     def load(cls, directory: str | Path) -> ClassicPredictor:

@@ -76,6 +76,9 @@ class DnnPredictor(Predictor):
     def config(self) -> dict[str, Any]:
         return {"preset": self.preset, "settings": self.settings}
 
+    def get_params(self) -> dict[str, Any]:
+        return {"preset": self.preset, "device": self.device, "checkpoint_dir": self.checkpoint_dir, "progress": self.progress, **self.settings}
+
     @property
     def net_config(self) -> NetConfig:
         return NetConfig(**{key: value for key, value in self.settings.items() if key in NET_KEYS})

@@ -147,6 +147,9 @@ class SparseMlpPredictor(Predictor):
     def config(self) -> dict[str, Any]:
         return dict(self.settings)
 
+    def get_params(self) -> dict[str, Any]:
+        return dict(self.settings)
+
     def fit(self, train: list[Item], validation: list[Item]) -> SparseMlpPredictor:
         import torch
 

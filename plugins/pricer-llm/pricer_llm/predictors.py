@@ -53,6 +53,13 @@ class _ChatPredictor(Predictor):
         self.structured = self._settings.is_local if structured is None else structured
         self._client = ChatClient(self._settings, ReplyCache(cache_path))
 
+    def get_params(self) -> dict[str, Any]:
+        settings = self._settings  # the resolved model and sampling; the base URL and cache as given
+        return {
+            "model": self.model, "api_base": self.api_base, "structured": self.structured, "max_tokens": self.max_tokens,
+            "cache_path": self.cache_path, "temperature": settings.temperature, "reasoning_effort": settings.reasoning_effort,
+        }
+
     @classmethod
     def unavailable(cls, **settings: Any) -> str | None:
         resolved = LLMSettings.resolve(settings.get("model"), settings.get("api_base"))
@@ -207,6 +214,9 @@ class LLMRag(_ChatPredictor):
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "k": self.k, "use_validation": self._knn.use_validation}
+
+    def get_params(self) -> dict[str, Any]:
+        return {"k": self.k, **super().get_params()}
 
     def fit(self, train: list[Item], validation: list[Item]) -> LLMRag:
         self._knn.fit(train, validation)
