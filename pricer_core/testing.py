@@ -25,7 +25,7 @@ from typing import Any
 
 from pricer_core.item import Item
 from pricer_core.contract.checks import PredictionError, check_predictions
-from pricer_core.contract.predictor import Needs, Predictor, clone, learned_from_validation
+from pricer_core.contract.predictor import Needs, Predictor, clone, declared_settings, learns_from_validation, validation_free_twin
 
 PREDICTOR_RULES = (
     "declares-name-and-needs",
@@ -130,7 +130,7 @@ def check_predictor(
         else:
             raise ConformanceError("empty-train-error", "fit([]) did not raise ValueError")
     prediction_rules = {"fit-returns-self", "predict-count", "predict-finite", "predict-non-negative", "deterministic", "save-load-new-process"}
-    if "validation-twin" in rules and learned_from_validation(factory()):  # a setting, known before any fit
+    if "validation-twin" in rules and learns_from_validation(factory()):  # a setting, known before any fit
         _check_validation_twin(_fit(factory, train, validation), train, validation, test)
     if not prediction_rules & set(rules):
         return
@@ -149,13 +149,20 @@ def check_predictor(
 
 
 def _check_settings_round_trip(predictor: Predictor) -> None:
-    """Settings are `__init__` keywords kept as given: `get_params()` reads them back and `clone()` rebuilds the same."""
+    """Settings are explicit `__init__` keywords, each kept under its own name: `get_params()` reads
+    them back and `clone()` rebuilds the same. `**settings` would let a typo through unchecked."""
+    _, open_ended = declared_settings(type(predictor))
+    if open_ended:
+        raise ConformanceError("settings-stored-as-given", f"{type(predictor).__name__}.__init__ takes **settings; declare each setting as a keyword")
     try:
         params = predictor.get_params()
+        stored = Predictor.get_params(predictor)
         twin = clone(predictor)
         again = twin.get_params()
     except Exception as error:
         raise ConformanceError("settings-stored-as-given", f"get_params()/clone() failed: {type(error).__name__}: {error}") from None
+    if params != stored:
+        raise ConformanceError("settings-stored-as-given", "get_params() must be each __init__ keyword read from the attribute of the same name")
     if type(twin) is not type(predictor) or twin is predictor or again != params:
         raise ConformanceError("settings-stored-as-given", "clone() must build a new predictor of the same class whose get_params() are the same")
 
@@ -188,7 +195,7 @@ class LazyDataCheck(Check):
 
 def applicable_rules(factory: Callable[[], Predictor]) -> list[str]:
     """The rules that test something for this predictor: the validation twin only for one that learns from validation."""
-    learns = learned_from_validation(factory())
+    learns = learns_from_validation(factory())
     return [rule for rule in PREDICTOR_RULES if rule != "validation-twin" or learns]
 
 
@@ -215,13 +222,14 @@ def parametrize_with_checks(
 
 
 def _check_validation_twin(predictor: Predictor, train: list[Item], validation: list[Item], test: list[Item]) -> None:
-    """A predictor that learns validation prices offers an unfitted twin of its class that does not (the ensemble weighs it by that twin)."""
+    """A predictor that learns validation prices can be rebuilt with `learn_from_validation=False` and
+    still price (the ensemble weighs it by that twin)."""
     try:
-        twin = predictor.without_validation()
-    except NotImplementedError as error:
+        twin = validation_free_twin(predictor)
+    except (NotImplementedError, TypeError, ValueError) as error:
         raise ConformanceError("validation-twin", str(error)) from None
-    if type(twin) is not type(predictor) or twin is predictor or learned_from_validation(twin):
-        raise ConformanceError("validation-twin", "without_validation() must return a new predictor of the same class that does not learn from validation")
+    if type(twin) is not type(predictor) or twin is predictor or learns_from_validation(twin):
+        raise ConformanceError("validation-twin", "the twin must be a new predictor of the same class that does not learn from validation")
     try:
         _predictions(_fit(lambda: twin, train, validation), test)
     except ConformanceError as error:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from pricer_core.bench.runner import run_bench
-from pricer_core.contract.predictor import NoPrediction
+from pricer_core.contract.predictor import NoPrediction, learns_from_validation
 from pricer_core.data.loading import load_bundle
 from pricer_core.predictors.baselines import ConstantMedian
 from pricer_core.predictors.ensemble import Ensemble
@@ -89,7 +89,7 @@ class ByCategory(ConstantMedian):
     """A deterministic member that learns something: the median price of the item's category."""
 
     name = "by-category"
-    blendable = True
+    role = "model"
 
     def save(self, directory):
         from pricer_core.predictors.baselines import write_state
@@ -122,7 +122,7 @@ class ByLength(ConstantMedian):
     """Another deterministic member: longer texts cost more."""
 
     name = "by-length"
-    blendable = True
+    role = "model"
 
     def predict(self, items):
         return [self._value * (0.5 + min(len(item.full), 2000) / 1000) for item in items]
@@ -460,21 +460,15 @@ class _Memoriser:
 
     per_item = False
 
-    def __init__(self, prices, learn):
-        self.prices, self.learn, self.known = prices, learn, set()
+    def __init__(self, prices, learn_from_validation):
+        self.prices, self.learn_from_validation, self.known = prices, learn_from_validation, set()
 
     def fit(self, train, validation):
-        self.known = {item.id for item in train + (validation if self.learn else [])}
+        self.known = {item.id for item in train + (validation if self.learn_from_validation else [])}
         return self
 
     def predict(self, items):
         return [self.prices[item.id] * (1.0 if item.id in self.known else 1.2) for item in items]
-
-    def learns_from_validation(self):
-        return self.learn
-
-    def without_validation(self):
-        return _Memoriser(self.prices, learn=False)
 
 
 def test_a_member_that_learned_validation_is_weighed_by_its_twin_and_predicts_itself():
@@ -482,7 +476,7 @@ def test_a_member_that_learned_validation_is_weighed_by_its_twin_and_predicts_it
     splits = load_bundle()
     train, validation = splits.train[:50], splits.validation
     prices = {item.id: item.price for item in train + validation}
-    learner = _Memoriser(prices, learn=True).fit(train, validation)
+    learner = _Memoriser(prices, learn_from_validation=True).fit(train, validation)
     ensemble = Ensemble(unseen_source_weights=False)
     ensemble.offer_members({"learner": learner, "steady": _Steady(prices)})
     ensemble.fit(train, validation)
@@ -490,12 +484,12 @@ def test_a_member_that_learned_validation_is_weighed_by_its_twin_and_predicts_it
     assert ensemble.validation_scores["learner"] > 0  # the twin's honest error, not the memoriser's zero
     assert ensemble._predictors["learner"] is learner  # the blend prices with the member fitted on more rows
     honest = Ensemble(unseen_source_weights=False)
-    honest.offer_members({"learner": _Memoriser(prices, learn=False).fit(train, validation), "steady": _Steady(prices)})
+    honest.offer_members({"learner": _Memoriser(prices, learn_from_validation=False).fit(train, validation), "steady": _Steady(prices)})
     honest.fit(train, validation)
     assert ensemble.weights == honest.weights and ensemble.intercept == honest.intercept
-    assert ensemble.learns_from_validation() and not honest.learns_from_validation()  # so the bench gives the blend no interval either
+    assert learns_from_validation(ensemble) and not learns_from_validation(honest)  # so the bench gives the blend no interval either
     fooled = Ensemble(unseen_source_weights=False)  # what weighing it by itself would give
-    fooled.offer_members({"learner": _Memoriser(prices, learn=True).fit(train, validation), "steady": _Steady(prices)})
+    fooled.offer_members({"learner": _Memoriser(prices, learn_from_validation=True).fit(train, validation), "steady": _Steady(prices)})
     fooled._judges = lambda pool, train, validation: pool
     fooled.fit(train, validation)
     assert fooled.validation_scores["learner"] == 0 and fooled.weights != honest.weights
@@ -517,7 +511,7 @@ def test_members_are_built_from_the_registry_it_is_given_collected_never(monkeyp
     from pricer_core.plugins.registry import Registration
 
     class BlendableMedian(ConstantMedian):
-        name, blendable = "blendable-median", True
+        name, role = "blendable-median", "model"
 
     monkeypatch.setattr(plugins, "collect", lambda: pytest.fail("the ensemble collected the plugins again"))
     given = {name: Registration(name=name, kind="predictor", factory=BlendableMedian, plugin="test") for name in ("left", "right")}

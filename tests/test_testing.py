@@ -66,10 +66,10 @@ class NoName(ConstantMean):
 
 
 class LearnsValidationWithoutTwin(ConstantMean):
-    name = "learns-without-twin"
+    """Says it learns from validation, but has no setting to turn that off."""
 
-    def learns_from_validation(self):
-        return True
+    name = "learns-without-twin"
+    learn_from_validation = True
 
 
 class TwinPricesBelowZero(ConstantMean):
@@ -77,25 +77,26 @@ class TwinPricesBelowZero(ConstantMean):
 
     name = "twin-below-zero"
 
-    def __init__(self, learns=True):
+    def __init__(self, learn_from_validation: bool = True):
         super().__init__()
-        self.learns = learns
-
-    def learns_from_validation(self):
-        return self.learns
-
-    def without_validation(self):
-        return TwinPricesBelowZero(learns=False)
+        self.learn_from_validation = learn_from_validation
 
     def predict(self, items):
-        return super().predict(items) if self.learns else [-1.0 for _ in items]
+        return super().predict(items) if self.learn_from_validation else [-1.0 for _ in items]
 
 
-class TwinStillLearns(LearnsValidationWithoutTwin):
+class TwinStillLearns(ConstantMean):
+    """Takes the setting, but learns from validation whatever it is given."""
+
     name = "twin-still-learns"
 
-    def without_validation(self):
-        return TwinStillLearns()
+    def __init__(self, learn_from_validation: bool = True):
+        super().__init__()
+        self._given = learn_from_validation
+
+    @property
+    def learn_from_validation(self) -> bool:
+        return True
 
 
 @pytest.mark.parametrize(
@@ -167,3 +168,27 @@ def test_clone_builds_an_unfitted_twin_with_the_settings_changed():
     twin = clone(original, seed=8)
     assert type(twin) is UniformRandom and twin is not original
     assert original.get_params() == {"seed": 7} and twin.get_params() == {"seed": 8}
+
+
+def test_a_plugin_written_before_role_and_the_setting_keeps_working_with_one_warning():
+    """`blendable`, `learns_from_validation()` and `without_validation()` are read as before, with a FutureWarning."""
+    from pricer_core.contract.predictor import learns_from_validation, role_of, validation_free_twin
+
+    with pytest.warns(FutureWarning, match="blendable, learns_from_validation, without_validation will be removed"):
+
+        class Legacy(ConstantMean):
+            name, blendable = "legacy", True
+
+            def __init__(self, learns: bool = True):
+                super().__init__()
+                self.learns = learns
+
+            def learns_from_validation(self):
+                return self.learns
+
+            def without_validation(self):
+                return Legacy(learns=False)
+
+    assert role_of(Legacy) == "model" and role_of(ConstantMean) == "baseline"
+    assert learns_from_validation(Legacy()) and not learns_from_validation(validation_free_twin(Legacy()))
+    check_predictor(Legacy, rules=["validation-twin"])

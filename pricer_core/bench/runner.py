@@ -24,7 +24,7 @@ from pricer_core.bench.scoring import fallback_price, score_result
 from pricer_core.evaluation.evaluator import DEFAULT_WORKERS
 from pricer_core.plugins.registry import PluginSet, Registration, collect
 from pricer_core.item import Item
-from pricer_core.contract.predictor import Predictor, check_settings
+from pricer_core.contract.predictor import Predictor, check_settings, role_of
 from pricer_core.data.readers import DataError, read_items
 from pricer_core.bench.results import BenchResults, DatasetInfo, PairedDifference, PredictorResult
 from pricer_core.settings import cache_root
@@ -114,7 +114,7 @@ def plan_bench(
     if unknown:
         raise ValueError(f"unknown predictor(s) {', '.join(unknown)}; available: {', '.join(plugin_set.predictors)}")
     # A predictor that blends others runs after them, so it can be offered what they fitted.
-    names.sort(key=lambda name: bool(getattr(plugin_set.predictors[name].factory, "blends", False)))
+    names.sort(key=lambda name: role_of(plugin_set.predictors[name].factory) == "blend")
     entries = [PredictorResult(name=name, plugin=plugin_set.predictors[name].plugin) for name in names]
     runnable = []
     for entry in entries:
@@ -156,7 +156,7 @@ class BenchRun:
     def job(self, name: str, label: str, data_file: Path, **extra: Any) -> Job:
         registration = self.plan.plugin_set.predictors[name]
         # A blend builds members from every plugin; any other predictor needs only its own.
-        plugin = None if getattr(registration.factory, "blends", False) else registration.plugin
+        plugin = None if role_of(registration.factory) == "blend" else registration.plugin
         return Job(
             plugin=plugin,
             name=name, label=label, options=self.options.get(name, {}), data_file=str(data_file), run_dir=str(self.run_dir),
@@ -175,7 +175,7 @@ def blend_members(plan: BenchPlan, blend: str, runnable: list[str], options: dic
         return [name for name in named if name in plan.plugin_set.predictors]
 
     def blendable(factory: Any) -> bool:
-        return not getattr(factory, "blends", False) and getattr(factory, "blendable", True) and not getattr(factory, "per_item", False)
+        return role_of(factory) == "model" and not getattr(factory, "per_item", False)
 
     registry = plan.plugin_set.predictors
     selected = [name for name in runnable if blendable(registry[name].factory)]
@@ -207,7 +207,7 @@ def run_protocol(
     with open(data_file, "wb") as handle:
         pickle.dump((visible, blind), handle, protocol=pickle.HIGHEST_PROTOCOL)  # each job reads its own copy
     registry = run.plan.plugin_set.predictors
-    blends = [name for name in names if getattr(registry[name].factory, "blends", False)]
+    blends = [name for name in names if role_of(registry[name].factory) == "blend"]
     wanted = {blend: blend_members(run.plan, blend, names, run.options) for blend in blends}
     helpers = [name for name in dict.fromkeys(m for members in wanted.values() for m in members) if name not in names and name not in blends]
     needed = {member for members in wanted.values() for member in members}

@@ -45,7 +45,7 @@ def forward_plugins(forwarded: bytes) -> None:
 def run_job(job: Any) -> dict[str, Any]:
     """Fit or load, predict the sample blind, and report; an exception is this predictor's failure."""
     from pricer_core.bench.fit_cache import fit_or_load
-    from pricer_core.contract.predictor import learned_from_validation
+    from pricer_core.contract.predictor import learns_from_validation, role_of
     from pricer_core.evaluation.conformal import validation_interval
     from pricer_core.evaluation.evaluator import predict_all
     from pricer_core.plugins.registry import collect
@@ -65,7 +65,7 @@ def run_job(job: Any) -> dict[str, Any]:
     cache = Path(job.cache_dir) if job.cache_dir else None
     if cache is None:
         predictor.bypass_caches()
-    if predictor.blends:
+    if role_of(predictor) == "blend":
         members = {}
         for name, folder in job.members.items():
             member = plugin_set.predictors.get(name)
@@ -92,7 +92,7 @@ def run_job(job: Any) -> dict[str, Any]:
         predict_seconds=round(time.perf_counter() - started, 3),
         cost_usd=float(predictor.cost_usd()),
         details=_as_json(predictor.describe()),
-        interval=validation_interval(predictor, splits.validation, learned_from_validation(predictor)),
+        interval=validation_interval(predictor, splits.validation, learns_from_validation(predictor)),
     )
     return result
 

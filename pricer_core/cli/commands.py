@@ -295,7 +295,7 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     from pricer_core.errors import one_line
     from pricer_core.storage.persistence import save_predictor
     from pricer_core.plugins.registry import collect
-    from pricer_core.contract.predictor import declared_settings, fit_checked, learned_from_validation
+    from pricer_core.contract.predictor import declared_settings, fit_checked, learns_from_validation
     from pricer_core.data.loading import load_splits
     from pricer_core.evaluation.conformal import validation_interval
     from pricer_core.settings import is_main_process
@@ -325,7 +325,7 @@ def train_command(name: str, data: str | None, out: str, settings: tuple[str, ..
     if not is_main_process():  # under torchrun, rank 0 alone writes the model
         return
     extras: dict[str, object] = {"fit_seconds": seconds, "data": {"name": splits.name, **_fitted_on(splits)}}
-    interval = validation_interval(predictor, splits.validation, learned_from_validation(predictor))
+    interval = validation_interval(predictor, splits.validation, learns_from_validation(predictor))
     if interval and "half_width_log" in interval:  # `pricer serve` answers with it, as the bench scores it
         extras["interval"] = interval
     save_predictor(predictor, out, extras, force=force)

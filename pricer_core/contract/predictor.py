@@ -67,10 +67,9 @@ class Predictor(ABC):
     cacheable: ClassVar[bool] = True
     # Packages besides its own (and its bases') whose code its fit runs: their source is part of the cache key.
     code_packages: ClassVar[tuple[str, ...]] = ()
-    # A predictor that blends others (the ensemble) is fitted after them and offered them first.
-    blends: ClassVar[bool] = False
-    # Whether a blend may use this predictor as a member (baselines say no).
-    blendable: ClassVar[bool] = True
+    # "model": scored and blendable; "baseline": scored, never a blend's member; "blend": combines
+    # others, so the bench fits it after them and offers them first (`offer_members`).
+    role: ClassVar[str] = "model"
     # Why it is left out of a bench run that names no predictors (too slow for the default run, say);
     # `-p NAME` still runs it. None: part of the default set.
     opt_in: ClassVar[str | None] = None
@@ -100,8 +99,8 @@ class Predictor(ABC):
     def get_params(self) -> dict[str, Any]:
         """Its settings as built: each `__init__` keyword, read back from the attribute of the same name.
 
-        So `clone` can build a twin with other settings. A predictor whose `__init__` also takes
-        `**settings` adds those by overriding this (the kit checks the round trip)."""
+        So `clone` can build a twin with other settings; the kit checks that every setting is an
+        explicit keyword (no `**settings`) and that the round trip holds."""
         defaults, _ = declared_settings(type(self))
         missing = [name for name in defaults if not hasattr(self, name)]
         if missing:
@@ -109,8 +108,12 @@ class Predictor(ABC):
         return {name: getattr(self, name) for name in defaults}
 
     def config(self) -> dict[str, Any]:
-        """Settings that change the fitted model; part of the bench's cache key."""
-        return {key: value for key, value in vars(self).items() if not key.startswith("_")}
+        """What the bench's fit cache keys on: the settings. Override only when a setting resolves from
+        the environment (an LLM's default model), so the key names what was really used."""
+        try:
+            return self.get_params()
+        except AttributeError:  # a plugin that predates get_params: its public attributes
+            return {key: value for key, value in vars(self).items() if not key.startswith("_")}
 
     def cost_usd(self) -> float:
         """Dollars spent on paid APIs so far (0 for local models)."""
@@ -121,32 +124,66 @@ class Predictor(ABC):
         return None
 
     def offer_members(self, fitted: dict[str, Predictor], registry: dict[str, Any] | None = None) -> None:
-        """For `blends = True`: the predictors the bench fitted in this run, before `fit` is called, and
+        """For `role = "blend"`: the predictors the bench fitted in this run, before `fit` is called, and
         the registry (name → registration) to build any other member from."""
 
     def bypass_caches(self) -> None:
         """Called for `--no-cache`: answer from the source, never from a stored reply (LLM predictors override)."""
 
-    def learns_from_validation(self) -> bool:
-        """True when `fit` also learns from the validation rows' prices (more rows for the final model).
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Plugins written before `role` and the `learn_from_validation` setting keep working, with one warning."""
+        super().__init_subclass__(**kwargs)
+        legacy = [name for name in ("blends", "blendable", "learns_from_validation", "without_validation") if name in vars(cls)]
+        if not legacy:
+            return
+        import warnings
 
-        Those rows then cannot judge it: the bench gives it no conformal interval, and a blend weighs
-        it by a twin from `without_validation()` instead.
-        """
-        return False
+        if "blends" in vars(cls) or "blendable" in vars(cls):
+            cls.role = "blend" if vars(cls).get("blends") else "model" if vars(cls).get("blendable", True) else "baseline"
+        warnings.warn(
+            f"{cls.__name__}: {', '.join(legacy)} will be removed; use role = 'blend' or 'baseline', and a "
+            "learn_from_validation setting (docs/plugins.md)",
+            FutureWarning,
+            stacklevel=2,
+        )
 
-    def without_validation(self) -> Predictor:
-        """An unfitted twin with the same settings that learns from train alone (see `learns_from_validation`).
 
-        Derived for a predictor with a `learn_from_validation` setting; others that learn from validation override it."""
-        if "learn_from_validation" in self.get_params():
-            return clone(self, learn_from_validation=False)
-        raise NotImplementedError(f"{self.name}: learns from validation but offers no twin without it")
+ROLES = ("model", "baseline", "blend")
+
+
+def role_of(factory: Any) -> str:
+    """A registered factory's role ("model" for a plain function that builds a predictor)."""
+    role = getattr(factory, "role", "model")
+    return role if role in ROLES else "model"
+
+
+def learns_from_validation(predictor: Any) -> bool:
+    """Whether its fit also learned the validation rows' prices: its `learn_from_validation` setting.
+
+    Those rows then cannot judge it: the bench gives it no conformal interval, and a blend weighs
+    it by `validation_free_twin` instead."""
+    legacy = getattr(type(predictor), "learns_from_validation", None)
+    if callable(legacy):  # a plugin written before the setting
+        return bool(legacy(predictor))
+    return bool(getattr(predictor, "learn_from_validation", False))
+
+
+def validation_free_twin(predictor: Predictor) -> Predictor:
+    """An unfitted twin with the same settings that learns from train alone."""
+    legacy = getattr(type(predictor), "without_validation", None)
+    if callable(legacy):  # a plugin written before the setting
+        return legacy(predictor)
+    if "learn_from_validation" not in declared_settings(type(predictor))[0]:
+        raise NotImplementedError(f"{predictor.name}: learns from validation but has no learn_from_validation setting to turn off")
+    return clone(predictor, learn_from_validation=False)
 
 
 def clone(predictor: Predictor, **changes: Any) -> Predictor:
-    """A new, unfitted predictor of the same class and settings, with `changes` applied (as scikit-learn's clone)."""
-    return type(predictor)(**{**predictor.get_params(), **changes})
+    """A new, unfitted predictor of the same class and settings, with `changes` applied (as scikit-learn's clone).
+
+    A duck-typed predictor (no Predictor base) is read the same way, from its signature."""
+    settings = predictor.get_params() if isinstance(predictor, Predictor) else Predictor.get_params(predictor)
+    return type(predictor)(**{**settings, **changes})
 
 
 def fit_checked(predictor: Predictor, train: list[Item], validation: list[Item], owner: str) -> Predictor:
@@ -154,11 +191,6 @@ def fit_checked(predictor: Predictor, train: list[Item], validation: list[Item],
     if predictor.fit(train, validation) is not predictor:
         raise TypeError(f"{owner}: fit must return self")
     return predictor
-
-
-def learned_from_validation(predictor: Any) -> bool:
-    """Whether this predictor's fit learned the validation rows' prices (False for one that predates the question)."""
-    return bool(getattr(predictor, "learns_from_validation", lambda: False)())
 
 
 @dataclass
@@ -200,12 +232,23 @@ def require_training_items(train: list[Item]) -> list[float]:
     return prices
 
 
+class _FromPreset:
+    """The default of a setting that a preset fills in: unlike None, which no setting may take."""
+
+    def __repr__(self) -> str:
+        return "FROM_PRESET"
+
+
+FROM_PRESET: Any = _FromPreset()
+
+
 def check_setting_type(owner: str, key: str, value: Any, default: Any) -> None:
     """A setting must have its default's type (ints pass for floats): `alpha="notjson"` fails here, not mid-fit.
 
     None passes only where the default is None: `--set epochs=null` would otherwise fail mid-fit.
+    A FROM_PRESET default is checked by the predictor, against its preset's value.
     """
-    if default is None:
+    if default is None or default is FROM_PRESET:
         return
     if value is None:
         raise ValueError(f"{owner}: setting {key}=None must be {type(default).__name__} like its default {default!r}")
@@ -221,7 +264,7 @@ def check_setting_type(owner: str, key: str, value: Any, default: Any) -> None:
 
 def declared_settings(factory: Any) -> tuple[dict[str, Any], bool]:
     """(setting → default) from the `__init__` signature, as scikit-learn's get_params reads them,
-    and whether it also takes **settings (then the predictor checks those itself, e.g. presets)."""
+    and whether it also takes **settings (a plugin that predates explicit keywords: it checks those itself)."""
     import inspect
 
     try:

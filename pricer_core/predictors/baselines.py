@@ -30,7 +30,7 @@ class ConstantMean(Predictor):
     """Always the mean training price: the floor any model must beat."""
 
     name = "constant-mean"
-    blendable = False
+    role = "baseline"
 
     def __init__(self) -> None:
         self._value: float | None = None
@@ -70,7 +70,7 @@ class UniformRandom(Predictor):
     """Uniform in the training price range, seeded per item id: the worst a model should ever be."""
 
     name = "random"
-    blendable = False
+    role = "baseline"
 
     def __init__(self, seed: int = 42) -> None:
         self.seed = seed

@@ -30,7 +30,7 @@ from typing import Any
 
 from pricer_core.item import Item
 from pricer_core.contract.checks import is_finite_number
-from pricer_core.contract.predictor import Predictor, fit_checked, learned_from_validation, require_training_items
+from pricer_core.contract.predictor import Predictor, check_settings, declared_settings, fit_checked, learns_from_validation, require_training_items, role_of, validation_free_twin
 from pricer_core.errors import one_line
 from pricer_core.predictors.weighting import fit_convex_weights, fit_log_weights, log_matrix, mae, no_worse_than_best_member
 
@@ -62,8 +62,7 @@ class Ensemble(Predictor):
     """Blend of fitted members; weights fitted on validation, non-negative, in log space."""
 
     name = "ensemble"
-    blends = True
-    blendable = False
+    role = "blend"
     cacheable = False  # fitting is only the weights; the offered members may change between runs
 
     def __init__(
@@ -111,27 +110,16 @@ class Ensemble(Predictor):
         self.judged_by_twin: list[str] = []  # members that learned validation prices, weighed by a twin that did not
         self.weights_chosen: dict[str, str] = {}  # per weight set: the fitted blend, a convex mix or one member alone
 
-    def config(self) -> dict[str, Any]:
-        return {
-            "members": self.members,
-            "max_members": self.max_members,
-            "max_validation": self.max_validation,
-            "min_source_rows": self.min_source_rows,
-            "member_settings": self.member_settings,
-            "unseen_source_weights": self.unseen_source_weights,
-            "unseen_weights_from": self.unseen_weights_from,
-            "held_out_rows": self.held_out_rows,
-        }
-
-    def learns_from_validation(self) -> bool:
+    @property
+    def learn_from_validation(self) -> bool:
         """Its weights come from twins, but it prices with the members: one that learned validation
-        prices makes validation residuals too small for an interval (it offers no twin of its own)."""
-        return any(learned_from_validation(member) for member in self._predictors.values())
+        prices makes validation residuals too small for an interval."""
+        return any(learns_from_validation(member) for member in self._predictors.values())
 
     def offer_members(self, fitted: dict[str, Predictor], registry: dict[str, Any] | None = None) -> None:
         """The bench hands over what it fitted in this run (only blendable predictors are kept) and the
         registry it runs on, which builds any member it did not fit (and every held-out-source refit)."""
-        self._offered = {name: predictor for name, predictor in fitted.items() if getattr(predictor, "blendable", True)}
+        self._offered = {name: predictor for name, predictor in fitted.items() if role_of(predictor) == "model"}
         if registry is not None:
             self._registry = dict(registry)
 
@@ -157,7 +145,7 @@ class Ensemble(Predictor):
         registry = self._member_registry()
         if name not in registry:
             raise ValueError(f"ensemble: member {name!r} is not a registered predictor; available: {', '.join(registry)}")
-        if not getattr(registry[name].factory, "blendable", True):
+        if role_of(registry[name].factory) != "model":
             raise ValueError(f"ensemble: {name!r} cannot be a member of a blend")
         return fit_checked(registry[name].create(**self.member_settings.get(name, {})), train, validation, f"ensemble: member {name}")
 
@@ -267,8 +255,8 @@ class Ensemble(Predictor):
         judges = {}
         self.judged_by_twin = []
         for name, member in pool.items():
-            if learned_from_validation(member):
-                judges[name] = fit_checked(member.without_validation(), train, validation, f"ensemble: member {name}")
+            if learns_from_validation(member):
+                judges[name] = fit_checked(validation_free_twin(member), train, validation, f"ensemble: member {name}")
                 self.judged_by_twin.append(name)
             else:
                 judges[name] = member
@@ -395,7 +383,7 @@ class Ensemble(Predictor):
             "judged_by_twin": self.judged_by_twin,
             "weights_chosen": self.weights_chosen,
             "per_item": bool(getattr(self, "per_item", False)),
-            **self.config(),
+            **self.get_params(),
         }
         (directory / "weights.json").write_text(json.dumps(state, indent=1))
 
@@ -415,10 +403,13 @@ class Ensemble(Predictor):
     def _from_state(cls, directory: Path, state: dict[str, Any], where: Path) -> Ensemble:
         from pricer_core.storage.persistence import load_predictor
 
-        ensemble = cls(
-            state["members"], state["max_members"], state["max_validation"], state["min_source_rows"], state.get("member_settings"),
-            bool(state.get("unseen_source_weights", False)), state.get("unseen_weights_from", "hidden-source"), state.get("held_out_rows", 200),
-        )
+        for name in ("members", "max_members", "max_validation", "min_source_rows"):  # saved by every version
+            if name not in state:
+                raise KeyError(name)
+        # A setting newer than the folder takes its default, except unseen-source weights, which such folders lack.
+        settings = {"unseen_source_weights": False, **{name: state[name] for name in declared_settings(cls)[0] if name in state}}
+        check_settings(f"{where}: ensemble", cls, settings)
+        ensemble = cls(**settings)
         ensemble.weights, ensemble.intercept = _checked_weights([state["weights"], state["intercept"]], None, f"{where}: weights")
         names = state.get("member_names", list(ensemble.weights))  # folders saved before it: the weights' members
         for name in [*ensemble.weights, *(names if isinstance(names, list) else [])]:

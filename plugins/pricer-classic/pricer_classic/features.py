@@ -186,6 +186,28 @@ class MetaFeatures:
         return meta
 
 
+class WordCounts:
+    """The course's CountVectorizer(max_features, English stop words); its vocabulary saves as JSON."""
+
+    def __init__(self, max_features: int):
+        self.max_features = max_features
+        self.vocabulary: dict[str, int] | None = None
+
+    def _vectorizer(self):
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        return CountVectorizer(max_features=self.max_features, stop_words="english", vocabulary=self.vocabulary)
+
+    def fit_transform(self, texts: list[str]) -> sparse.csr_matrix:
+        vectorizer = self._vectorizer()
+        matrix = vectorizer.fit_transform(texts)
+        self.vocabulary = {term: int(index) for term, index in vectorizer.vocabulary_.items()}
+        return sparse.csr_matrix(matrix, dtype=np.float32)
+
+    def transform(self, texts: list[str]) -> sparse.csr_matrix:
+        return sparse.csr_matrix(self._vectorizer().transform(texts), dtype=np.float32)
+
+
 def source_augmented(matrix: sparse.csr_matrix, source_index: np.ndarray, n_sources: int) -> sparse.csr_matrix:
     """[shared copy | copy in the row's own source block]: each source may refine shared weights.
 
@@ -222,6 +244,14 @@ def from_target(values: np.ndarray, target: str) -> np.ndarray:
     if target == "sqrt":
         return np.maximum(values, 0) ** 2
     return np.maximum(values, 0)
+
+
+def price_weights(prices: np.ndarray, power: float) -> np.ndarray | None:
+    """Weights ∝ price^power (mean 1): the benchmark is price-weighted, most training rows are cheap."""
+    if power == 0:
+        return None
+    weights = np.power(np.maximum(prices, 0.5), power)
+    return weights / weights.mean()
 
 
 def save_json(path: Path, content: dict) -> None:

@@ -19,11 +19,13 @@ from typing import Any
 
 import numpy as np
 
+from pricer_core.contract.predictor import FROM_PRESET
 from pricer_core.item import Item
 
 from .cross_fitting import cross_fit
 from .features import CountsMemo, MetaFeatures
-from .predictors import BagOfWordsLinear, ClassicPredictor
+from .base import ClassicPredictor
+from .linear import BagOfWordsLinear
 from .saved_estimators import HIST_GRADIENT_BOOSTING_TYPES, load_estimator, save_estimator
 
 LEVEL_ONE_DIR = "bow-linear"
@@ -47,11 +49,26 @@ class StackedBagOfWords(ClassicPredictor):
         },
     }
 
+    def __init__(
+        self,
+        preset: str = "default",
+        seed: int = 42,
+        *,
+        folds: int = FROM_PRESET,
+        n_features: int = FROM_PRESET,
+        max_iter: int = FROM_PRESET,
+        learning_rate: float = FROM_PRESET,
+        max_leaf_nodes: int = FROM_PRESET,
+        min_samples_leaf: int = FROM_PRESET,
+        n_jobs: int = FROM_PRESET,
+    ) -> None:
+        self._take_settings(preset, seed, locals())
+
     def _level_one(self, memo: CountsMemo) -> BagOfWordsLinear:
-        return BagOfWordsLinear(seed=self.seed, n_features=self.params["n_features"]).share_counts(memo)
+        return BagOfWordsLinear(seed=self.seed, n_features=self.n_features).share_counts(memo)
 
     def _fit(self, train: list[Item], prices: np.ndarray) -> None:
-        folds = int(self.params["folds"])
+        folds = int(self.folds)
         if folds < 2:
             raise ValueError(f"{self.name}: folds must be at least 2, got {folds}")
         if len(train) < 2 * folds:
@@ -71,10 +88,10 @@ class StackedBagOfWords(ClassicPredictor):
 
         return HistGradientBoostingRegressor(
             loss="absolute_error",
-            max_iter=self.params["max_iter"],
-            learning_rate=self.params["learning_rate"],
-            max_leaf_nodes=self.params["max_leaf_nodes"],
-            min_samples_leaf=self.params["min_samples_leaf"],
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            min_samples_leaf=self.min_samples_leaf,
             categorical_features=[1, 2],
             early_stopping=False,
             random_state=self.seed,

@@ -88,7 +88,7 @@ def test_workers_fit_the_folds_at_the_same_time():
 
 @pytest.mark.parametrize("predictor", ["xgboost", "bow-stack"])
 def test_the_predictors_n_jobs_is_the_number_of_fold_threads(predictor, monkeypatch):
-    import pricer_classic.predictors as predictors
+    import pricer_classic.tree_features as tree_features
     import pricer_classic.stacking as stacking
     from pricer_core.testing import tiny_data
 
@@ -98,11 +98,13 @@ def test_the_predictors_n_jobs_is_the_number_of_fold_threads(predictor, monkeypa
         seen.append(workers)
         return cross_fit(build, train, folds, seed, workers)
 
-    monkeypatch.setattr(predictors, "cross_fit", recording)
+    monkeypatch.setattr(tree_features, "cross_fit", recording)
     monkeypatch.setattr(stacking, "cross_fit", recording)
     train, _, _ = tiny_data()
     if predictor == "xgboost":
-        predictors.XGBoostPredictor(n_estimators=5, svd_components=4, n_jobs=3).fit(train, [])
+        from pricer_classic.trees import XGBoostPredictor
+
+        XGBoostPredictor(n_estimators=5, svd_components=4, n_jobs=3).fit(train, [])
     else:
         stacking.StackedBagOfWords(max_iter=5, n_jobs=3).fit(train, [])
     assert seen == [3]

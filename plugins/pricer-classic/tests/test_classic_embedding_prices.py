@@ -161,7 +161,7 @@ def test_a_fit_without_the_extra_stops_before_its_slow_steps(monkeypatch):
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)
     train, validation, _ = tiny_data()
     predictor = XGBoostPredictor(n_estimators=5, svd_components=4, embedding_ridge=True)
-    monkeypatch.setattr("pricer_classic.predictors.HashedTfidf", lambda *_: pytest.fail("hashed the texts before checking the extra"))
+    monkeypatch.setattr("pricer_classic.tree_features.HashedTfidf", lambda *_: pytest.fail("hashed the texts before checking the extra"))
     with pytest.raises(RuntimeError, match="missing: sentence_transformers"):
         predictor.fit(train, validation)
 

@@ -7,6 +7,7 @@ import pytest
 
 from pricer_classic.predictors import BagOfWordsLinear, LinearPredictor, RandomForestPredictor, XGBoostPredictor
 from pricer_classic.stacking import StackedBagOfWords
+from pricer_core.contract.predictor import check_settings, learns_from_validation, validation_free_twin
 from pricer_core.item import Item
 from pricer_core.storage.persistence import save_predictor
 from pricer_core.testing import parametrize_with_checks, tiny_data
@@ -104,8 +105,10 @@ def test_bad_input_gives_clear_errors():
         BagOfWordsLinear().fit(train[:5] + [Item(id="blank", title=" ", full="", price=3.0)], validation)
     with pytest.raises(ValueError, match="no price"):
         LinearPredictor().fit([Item(id="u", title="x", full="y")], [])
-    with pytest.raises(ValueError, match="unknown setting"):
+    with pytest.raises(TypeError, match="trees"):  # settings are explicit keywords
         XGBoostPredictor(trees=3)
+    with pytest.raises(ValueError, match="unknown setting"):  # what --set and the bench check first
+        check_settings("xgboost", XGBoostPredictor, {"trees": 3})
     with pytest.raises(ValueError, match="unknown preset"):
         XGBoostPredictor(preset="huge")
 
@@ -315,10 +318,10 @@ def test_xgboost_reads_the_title_embedding_ridge_out_of_fold_before_the_text_rid
     from pricer_classic.predictors import TEXT_RIDGE_FOLDS
     from pricer_core.storage.persistence import load_predictor
 
-    from pricer_classic.predictors import _DenseTreeFeatures
+    from pricer_classic.tree_features import DenseTreeFeatures
 
     predictor, folder, train, test = embedded_xgboost
-    fresh = _DenseTreeFeatures(predictor.preset, predictor.params, predictor.seed)
+    fresh = DenseTreeFeatures(predictor.preset, predictor.params, predictor.seed)
     fitted, served = fresh.fit_transform(train), predictor._features.transform(test)
     log_prices = np.log1p([item.price for item in train])
     out_of_fold, ridge = EmbeddingRidge.fit_out_of_fold(train, log_prices, TEXT_RIDGE_FOLDS, predictor.seed, predictor.params["title_encoder"])
@@ -386,16 +389,16 @@ def test_learning_from_validation_is_fitting_on_both_and_its_twin_learns_from_tr
     unpriced = validation[0].model_copy(update={"price": None})  # a validation row without a price teaches nothing, and is no error
     learner = XGBoostPredictor(n_estimators=5, svd_components=4, learn_from_validation=True).fit(train, validation + [unpriced])
     pooled = XGBoostPredictor(n_estimators=5, svd_components=4).fit(train + validation, [])
-    assert learner.learns_from_validation() and not pooled.learns_from_validation()
+    assert learns_from_validation(learner) and not learns_from_validation(pooled)
     assert learner.predict(test) == pooled.predict(test)
-    twin = learner.without_validation()
-    assert not twin.learns_from_validation() and not twin._fitted
+    twin = validation_free_twin(learner)
+    assert not learns_from_validation(twin) and not twin._fitted
     assert {**twin.params, "learn_from_validation": True} == learner.params and twin.preset == learner.preset and twin.seed == learner.seed
     assert twin.fit(train, validation).predict(test) == XGBoostPredictor(n_estimators=5, svd_components=4).fit(train, []).predict(test)
     save_predictor(learner, tmp_path / "m")
     from pricer_core.storage.persistence import load_predictor
 
-    assert load_predictor(tmp_path / "m").learns_from_validation()  # a saved learner is still given no validation interval
+    assert learns_from_validation(load_predictor(tmp_path / "m"))  # a saved learner is still given no validation interval
 
 
 def test_a_best_folder_saved_before_the_validation_setting_loads_as_learning_from_train_alone(tmp_path):
@@ -407,7 +410,7 @@ def test_a_best_folder_saved_before_the_validation_setting_loads_as_learning_fro
     config_path.write_text(json.dumps(config))
     from pricer_core.storage.persistence import load_predictor
 
-    assert not load_predictor(tmp_path / "m").learns_from_validation()
+    assert not learns_from_validation(load_predictor(tmp_path / "m"))
 
 
 def test_without_the_embeddings_extra_the_default_xgboost_is_skipped_with_what_to_install(monkeypatch):

@@ -11,7 +11,7 @@ import numpy as np
 
 from pricer_core.storage.atomic import atomic_file
 from pricer_core.item import Item
-from pricer_core.contract.predictor import Predictor, check_setting_type, current_preset, require_training_items
+from pricer_core.contract.predictor import FROM_PRESET, Predictor, check_setting_type, current_preset, require_training_items
 
 from .config import NetConfig, Standardiser, TrainConfig
 from .saved_tensors import check_state_matches
@@ -36,6 +36,22 @@ SETTING_DEFAULTS: dict[str, Any] = {
 }
 
 
+POSITIVE = ("n_features", "width", "epochs", "batch_size", "t_max")
+
+
+def resolve_settings(preset: str, given: dict[str, Any]) -> dict[str, Any]:
+    """The preset's settings over SETTING_DEFAULTS, with each one given checked and put over them."""
+    resolved = {**SETTING_DEFAULTS, **PRESETS[preset]}
+    for key, value in given.items():
+        if value is FROM_PRESET:
+            continue
+        check_setting_type("dnn", key, value, SETTING_DEFAULTS[key])
+        if key in POSITIVE and value < 1:
+            raise ValueError(f"dnn: setting {key} must be at least 1, got {value}")
+        resolved[key] = value
+    return resolved
+
+
 def document(item: Item, meta_tokens: bool) -> str:
     """The text the network hashes; with meta_tokens the source and category become words too."""
     text = item.document()
@@ -53,40 +69,62 @@ class DnnPredictor(Predictor):
     # Not in the default run: leave-one-source-out over the full default set ranks it below xgboost and bow-stack.
     opt_in = "leave-one-source-out ranks it below xgboost and bow-stack, and its fit is the slowest (docs/experiments.md)"
 
-    def __init__(self, preset: str = "default", device: str = "auto", checkpoint_dir: str | None = None, progress: bool = True, **settings: Any) -> None:
+    def __init__(
+        self,
+        preset: str = "default",
+        device: str = "auto",
+        checkpoint_dir: str | None = None,
+        progress: bool = True,
+        *,
+        n_features: int = FROM_PRESET,
+        width: int = FROM_PRESET,
+        depth: int = FROM_PRESET,
+        dropout: float = FROM_PRESET,
+        epochs: int = FROM_PRESET,
+        batch_size: int = FROM_PRESET,
+        lr: float = FROM_PRESET,
+        weight_decay: float = FROM_PRESET,
+        t_max: int = FROM_PRESET,
+        clip: float = FROM_PRESET,
+        seed: int = FROM_PRESET,
+        amp: bool = FROM_PRESET,
+        compile: bool = FROM_PRESET,
+        meta_tokens: bool = FROM_PRESET,
+        batch_scale: int = FROM_PRESET,
+    ) -> None:
+        """Each setting left at FROM_PRESET is the preset's (else SETTING_DEFAULTS'); the resolved value is stored
+        under its own name, so get_params() shows what the model uses and clone() rebuilds it exactly."""
+        given = {key: value for key, value in locals().items() if key in SETTING_DEFAULTS}
         preset = current_preset("dnn", preset)
         if preset not in PRESETS:
             raise ValueError(f"dnn: unknown preset {preset!r}; choose from {sorted(PRESETS)}")
-        unknown = set(settings) - set(SETTING_DEFAULTS)
-        if unknown:
-            raise ValueError(f"dnn: unknown setting(s) {sorted(unknown)}; known: {sorted(SETTING_DEFAULTS)}")
-        for key, value in settings.items():
-            check_setting_type("dnn", key, value, SETTING_DEFAULTS[key])
-            if key in {"n_features", "width", "epochs", "batch_size", "t_max"} and value < 1:
-                raise ValueError(f"dnn: setting {key} must be at least 1, got {value}")
         self.preset = preset
-        self.settings = {**PRESETS[preset], **settings}
         self.device = device
         self.checkpoint_dir = checkpoint_dir
         self.progress = progress
+        for key, value in resolve_settings(preset, given).items():
+            setattr(self, key, value)
         self._model = None
         self._standardiser: Standardiser | None = None
         self.history: list[dict] = []
 
     def config(self) -> dict[str, Any]:
-        return {"preset": self.preset, "settings": self.settings}
+        """The fit cache's key: every setting but where checkpoints go and whether a bar is drawn."""
+        return {key: value for key, value in self.get_params().items() if key not in ("checkpoint_dir", "progress")}
 
-    def get_params(self) -> dict[str, Any]:
-        return {"preset": self.preset, "device": self.device, "checkpoint_dir": self.checkpoint_dir, "progress": self.progress, **self.settings}
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Every network and training setting as resolved (what a folder's config.json keeps)."""
+        return {key: getattr(self, key) for key in SETTING_DEFAULTS}
 
     @property
     def net_config(self) -> NetConfig:
-        return NetConfig(**{key: value for key, value in self.settings.items() if key in NET_KEYS})
+        return NetConfig(**{key: getattr(self, key) for key in NET_KEYS})
 
     @property
     def train_config(self) -> TrainConfig:
-        config = TrainConfig(**{key: value for key, value in self.settings.items() if key in TRAIN_KEYS})
-        scale = self.settings.get("batch_scale", 1)
+        config = TrainConfig(**{key: getattr(self, key) for key in TRAIN_KEYS})
+        scale = self.batch_scale
         if scale < 1:
             raise ValueError(f"dnn: batch_scale must be at least 1, got {scale}")
         return replace(config, batch_size=config.batch_size * scale, lr=config.lr * scale) if scale != 1 else config
@@ -94,7 +132,7 @@ class DnnPredictor(Predictor):
     def _rows(self, items: list[Item]):
         from .sparse_rows import hash_texts
 
-        return hash_texts([document(item, self.settings["meta_tokens"]) for item in items], self.settings["n_features"])
+        return hash_texts([document(item, self.meta_tokens) for item in items], self.n_features)
 
     def fit(self, train: list[Item], validation: list[Item]) -> DnnPredictor:
         import torch
@@ -159,6 +197,9 @@ class DnnPredictor(Predictor):
         directory = Path(directory)
         config = json.loads((directory / CONFIG_FILE).read_text())
         preset = current_preset("dnn", config["preset"], warn=False)  # folders saved before the rename
+        unknown = set(config["settings"]) - set(SETTING_DEFAULTS)
+        if unknown:
+            raise ValueError(f"dnn: unknown setting(s) {sorted(unknown)}; known: {sorted(SETTING_DEFAULTS)}")
         predictor = cls(preset, device=device, progress=False, **config["settings"])
         predictor._standardiser = Standardiser(**config["standardiser"])
         predictor.history = config["history"]

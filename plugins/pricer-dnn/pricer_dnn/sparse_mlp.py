@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from pricer_core.contract.checks import check_npz_sizes
-from pricer_core.contract.predictor import Predictor, check_setting_type, require_training_items
+from pricer_core.contract.predictor import Predictor, check_setting_type, declared_settings, require_training_items
 from pricer_core.item import Item
 from pricer_core.storage.atomic import atomic_file
 
@@ -32,16 +32,6 @@ WEIGHTS_FILE = "networks.pt"
 FEATURES_FILE = "idf.npz"
 CONFIG_FILE = "config.json"
 
-DEFAULTS: dict[str, Any] = {
-    "word_features": 2**16,  # hashed word 1–2-grams (source and category tokens among them)
-    "char_features": 2**14,  # hashed character 2–4-grams of the title
-    "hidden": 256,
-    "epochs": 3,
-    "first_batch": 32,  # doubles every epoch: small steps early, averaged ones late
-    "lr": 3e-3,
-    "networks": 4,
-    "seed": 42,
-}
 MAX_NETWORKS = 16  # the recipe uses 4; more only multiplies time and size
 POSITIVE = ("word_features", "char_features", "hidden", "epochs", "first_batch", "networks")
 
@@ -127,28 +117,31 @@ class SparseMlpPredictor(Predictor):
     name = "sparse-mlp"
     opt_in = "four networks, about two minutes on 2 cores"
 
-    def __init__(self, **settings: Any) -> None:
-        unknown = set(settings) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"sparse-mlp: unknown setting(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-        for key, value in settings.items():
-            check_setting_type("sparse-mlp", key, value, DEFAULTS[key])
-            if key in POSITIVE and value < 1:
-                raise ValueError(f"sparse-mlp: setting {key} must be at least 1, got {value}")
-        self.settings = {**DEFAULTS, **settings}
-        if not self.settings["lr"] > 0:
-            raise ValueError(f"sparse-mlp: setting lr must be positive, got {self.settings['lr']}")
-        if self.settings["networks"] > MAX_NETWORKS:
-            raise ValueError(f"sparse-mlp: setting networks is at most {MAX_NETWORKS}, got {self.settings['networks']}")
+    def __init__(
+        self,
+        *,
+        word_features: int = 2**16,  # hashed word 1–2-grams (source and category tokens among them)
+        char_features: int = 2**14,  # hashed character 2–4-grams of the title
+        hidden: int = 256,
+        epochs: int = 3,
+        first_batch: int = 32,  # doubles every epoch: small steps early, averaged ones late
+        lr: float = 3e-3,
+        networks: int = 4,
+        seed: int = 42,
+    ) -> None:
+        """Every setting checked here, so a wrong one (or a crafted config.json) fails before any fit or load."""
+        given = {key: value for key, value in locals().items() if key in DEFAULTS}
+        for key, value in given.items():
+            _check_setting(key, value)
+            setattr(self, key, value)
         self._features: _Features | None = None
         self._networks: list = []
         self._standardiser: Standardiser | None = None
 
-    def config(self) -> dict[str, Any]:
-        return dict(self.settings)
-
-    def get_params(self) -> dict[str, Any]:
-        return dict(self.settings)
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Every setting by name (what a folder's config.json keeps)."""
+        return {key: getattr(self, key) for key in DEFAULTS}
 
     def fit(self, train: list[Item], validation: list[Item]) -> SparseMlpPredictor:
         import torch
@@ -156,9 +149,9 @@ class SparseMlpPredictor(Predictor):
         prices = np.asarray(require_training_items(train), dtype=float)
         self._standardiser = Standardiser.fit(prices)
         target = torch.from_numpy(self._standardiser.encode(prices))
-        self._features = _Features(self.settings["word_features"], self.settings["char_features"])
+        self._features = _Features(self.word_features, self.char_features)
         views = _views(self._features.fit_transform(train))
-        self._networks = [self._train_one(views[number % 2], target, self.settings["seed"] + number) for number in range(self.settings["networks"])]
+        self._networks = [self._train_one(views[number % 2], target, self.seed + number) for number in range(self.networks)]
         return self
 
     def _train_one(self, matrix, target, seed: int):
@@ -167,12 +160,12 @@ class SparseMlpPredictor(Predictor):
         order = np.random.default_rng(seed)
         with torch.random.fork_rng(devices=[]):  # seeded initial weights, the caller's generator left as it was
             torch.manual_seed(seed)
-            network = _network(matrix.shape[1], self.settings["hidden"])
+            network = _network(matrix.shape[1], self.hidden)
         dense = [parameter for name, parameter in network.named_parameters() if not name.startswith("first.")]
-        optimisers = [torch.optim.SparseAdam([network.first.weight], lr=self.settings["lr"]), torch.optim.Adam(dense, lr=self.settings["lr"])]
+        optimisers = [torch.optim.SparseAdam([network.first.weight], lr=self.lr), torch.optim.Adam(dense, lr=self.lr)]
         network.train()
-        for epoch in range(self.settings["epochs"]):
-            size = self.settings["first_batch"] * 2**epoch
+        for epoch in range(self.epochs):
+            size = self.first_batch * 2**epoch
             rows = order.permutation(matrix.shape[0])
             for start in range(0, rows.size, size):
                 chosen = rows[start : start + size]
@@ -220,6 +213,9 @@ class SparseMlpPredictor(Predictor):
 
         directory = Path(directory)
         config = json.loads((directory / CONFIG_FILE).read_text())
+        unknown = set(config["settings"]) - set(DEFAULTS)
+        if unknown:
+            raise ValueError(f"sparse-mlp: unknown setting(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
         predictor = cls(**config["settings"])
         predictor._standardiser = Standardiser(**config["standardiser"])
         settings = predictor.settings
@@ -242,3 +238,17 @@ class SparseMlpPredictor(Predictor):
             network.eval()
             predictor._networks.append(network)
         return predictor
+
+
+def _check_setting(key: str, value: Any) -> None:
+    """Its default's type, and a size the recipe can run: 0 features or 1000 networks fail here, not mid-fit."""
+    check_setting_type("sparse-mlp", key, value, DEFAULTS[key])
+    if key in POSITIVE and value < 1:
+        raise ValueError(f"sparse-mlp: setting {key} must be at least 1, got {value}")
+    if key == "lr" and not value > 0:
+        raise ValueError(f"sparse-mlp: setting lr must be positive, got {value}")
+    if key == "networks" and value > MAX_NETWORKS:
+        raise ValueError(f"sparse-mlp: setting networks is at most {MAX_NETWORKS}, got {value}")
+
+
+DEFAULTS: dict[str, Any] = declared_settings(SparseMlpPredictor)[0]  # setting → default, read from the signature

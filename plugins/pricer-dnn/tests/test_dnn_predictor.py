@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from pricer_core.contract.predictor import check_settings
 from pricer_core.item import Item
 from pricer_core.storage.persistence import save_predictor
 from pricer_core.testing import parametrize_with_checks, tiny_data
@@ -50,8 +51,10 @@ def test_bad_inputs_are_clear_errors():
         small().fit([], validation)
     with pytest.raises(ValueError, match="empty text"):
         small().fit(train[:5] + [Item(id="e", title=" ", price=3.0)], validation)
-    with pytest.raises(ValueError, match="unknown setting"):
+    with pytest.raises(TypeError, match="layers"):  # settings are explicit keywords
         DnnPredictor(layers=3)
+    with pytest.raises(ValueError, match="unknown setting"):  # what --set and the bench check first
+        check_settings("dnn", DnnPredictor, {"layers": 3})
     with pytest.raises(ValueError, match="unknown preset"):
         DnnPredictor(preset="giant")
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from pricer_core.contract.predictor import check_settings
 from pricer_core.testing import parametrize_with_checks, tiny_data
 from pricer_core.storage.persistence import ModelFolderError, load_predictor, save_predictor
 from pricer_dnn.sparse_mlp import SparseMlpPredictor, _binarised
@@ -38,8 +39,10 @@ def test_binarised_rows_keep_which_features_are_present_at_unit_length():
 
 def test_it_is_opt_in_and_bad_settings_are_clear():
     assert SparseMlpPredictor.opt_in
-    with pytest.raises(ValueError, match="unknown setting"):
+    with pytest.raises(TypeError, match="layers"):  # settings are explicit keywords
         SparseMlpPredictor(layers=2)
+    with pytest.raises(ValueError, match="unknown setting"):  # what --set and the bench check first
+        check_settings("sparse-mlp", SparseMlpPredictor, {"layers": 2})
     with pytest.raises(ValueError, match="hidden must be at least 1"):
         SparseMlpPredictor(hidden=0)
     with pytest.raises(ValueError, match="lr must be positive"):

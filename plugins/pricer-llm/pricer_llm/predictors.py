@@ -8,8 +8,6 @@ user's, else the provider's own host.
 
 from __future__ import annotations
 
-import copy
-
 import os
 from pathlib import Path
 from typing import Any
@@ -47,18 +45,13 @@ class _ChatPredictor(Predictor):
         temperature: float = 0.0,
         reasoning_effort: str | None = None,
     ):
+        """Settings kept under their own names; structured, temperature and reasoning_effort as resolved (what is sent)."""
         self.model, self.api_base, self.max_tokens, self.cache_path = model, api_base, max_tokens, cache_path
         self._settings = LLMSettings.resolve(model, api_base, reasoning_effort, max_tokens=max_tokens, temperature=temperature)
         # Tiny local models ramble: a JSON schema makes llama.cpp's grammar force {"price": <number>}.
         self.structured = self._settings.is_local if structured is None else structured
+        self.temperature, self.reasoning_effort = self._settings.temperature, self._settings.reasoning_effort
         self._client = ChatClient(self._settings, ReplyCache(cache_path))
-
-    def get_params(self) -> dict[str, Any]:
-        settings = self._settings  # the resolved model and sampling; the base URL and cache as given
-        return {
-            "model": self.model, "api_base": self.api_base, "structured": self.structured, "max_tokens": self.max_tokens,
-            "cache_path": self.cache_path, "temperature": settings.temperature, "reasoning_effort": settings.reasoning_effort,
-        }
 
     @classmethod
     def unavailable(cls, **settings: Any) -> str | None:
@@ -68,8 +61,9 @@ class _ChatPredictor(Predictor):
         return None
 
     def config(self) -> dict[str, Any]:
-        settings = self._settings
-        return {"model": settings.model, "api_base": settings.api_base, "structured": self.structured, "max_tokens": self.max_tokens, "temperature": settings.temperature, "reasoning_effort": settings.reasoning_effort}
+        """The settings with the model and server the environment resolved (what was really asked); never the cache file."""
+        params = {key: value for key, value in self.get_params().items() if key != "cache_path"}
+        return {**params, "model": self._settings.model, "api_base": self._settings.api_base}
 
     def _saved_settings(self) -> dict[str, Any]:
         """What a folder keeps: the model choice and sampling, and whether the model lived on the user's own server (not which)."""
@@ -134,25 +128,20 @@ class KnnEmbed(Predictor):
     needs = EMBEDDING_NEEDS
     opt_in = "its fit embeds every training text with MiniLM (minutes on a CPU) and it ranks below bow-linear (docs/experiments.md)"
 
-    def __init__(self, k: int = 10, use_validation: bool = True):
+    def __init__(self, k: int = 10, learn_from_validation: bool = True):
+        """learn_from_validation: priced validation rows join the neighbours, so validation cannot judge it
+        (a validation row is its own nearest neighbour). A folder does not say; a loaded one assumes they did."""
         self.k = k
-        self.use_validation = use_validation  # priced validation rows join the neighbours (a folder does not say, so a loaded one assumes they did)
+        self.learn_from_validation = learn_from_validation
         self._vectors: np.ndarray | None = None
         self._prices: np.ndarray | None = None
         self._texts: list[str] = []
-
-    def learns_from_validation(self) -> bool:
-        """A validation row is its own nearest neighbour, with its own price: validation cannot judge it."""
-        return self.use_validation
-
-    def without_validation(self) -> KnnEmbed:
-        return KnnEmbed(self.k, use_validation=False)
 
     def fit(self, train: list[Item], validation: list[Item]) -> KnnEmbed:
         from .embeddings import embed
 
         require_training_items(train)
-        pool = train + ([item for item in validation if item.price is not None] if self.use_validation else [])
+        pool = train + ([item for item in validation if item.price is not None] if self.learn_from_validation else [])
         self._prices = np.asarray(require_training_items(pool), dtype=float)
         self._vectors = embed(pool)
         self._texts = [item.summary or item.full[:300] or item.title for item in pool]
@@ -202,34 +191,32 @@ class LLMRag(_ChatPredictor):
     name = "llm-rag"
     needs = EMBEDDING_NEEDS
 
-    def __init__(self, k: int = 5, **settings: Any):
-        super().__init__(**settings)
+    def __init__(
+        self,
+        k: int = 5,
+        learn_from_validation: bool = True,
+        model: str | None = None,
+        api_base: str | None = None,
+        structured: bool | None = None,
+        max_tokens: int = 40,
+        cache_path: str | None = None,
+        temperature: float = 0.0,
+        reasoning_effort: str | None = None,
+    ):
+        """learn_from_validation: the validation rows join its examples, so asked about one it is shown its own price."""
+        super().__init__(model, api_base, structured, max_tokens, cache_path, temperature, reasoning_effort)
         self.k = k
-        self._knn = KnnEmbed(k)
+        self.learn_from_validation = learn_from_validation
+        self._knn = KnnEmbed(k, learn_from_validation)
 
     @property
     def cacheable(self) -> bool:
         """A folder never carries a base URL or cache path, so a fit made with either passed in is not reused."""
         return self.api_base is None and self.cache_path is None
 
-    def config(self) -> dict[str, Any]:
-        return {**super().config(), "k": self.k, "use_validation": self._knn.use_validation}
-
-    def get_params(self) -> dict[str, Any]:
-        return {"k": self.k, **super().get_params()}
-
     def fit(self, train: list[Item], validation: list[Item]) -> LLMRag:
         self._knn.fit(train, validation)
         return self
-
-    def learns_from_validation(self) -> bool:
-        """Its examples include the validation rows: asked about one, it would be shown its own price."""
-        return self._knn.learns_from_validation()
-
-    def without_validation(self) -> LLMRag:
-        twin = copy.copy(self)  # the same model, server and cache; a neighbour pool of train alone
-        twin._knn = self._knn.without_validation()
-        return twin
 
     def predict(self, items: list[Item]) -> list[float]:
         order, _ = self._knn.neighbours(items, self.k)

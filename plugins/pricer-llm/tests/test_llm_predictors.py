@@ -1,5 +1,6 @@
 import pytest
 
+from pricer_core.contract.predictor import learns_from_validation, validation_free_twin
 from pricer_core.item import Item
 from pricer_core.testing import parametrize_with_checks, tiny_data
 from pricer_llm.predictors import KnnEmbed, LLMPredictor
@@ -27,8 +28,8 @@ def test_knn_embed_says_it_learns_validation_and_its_twin_does_not():
     train = [Item(id="1", title="Cordless power drill 20V", category="Tools", price=120.0), Item(id="2", title="Box of HB pencils", category="Office", price=4.0)]
     validation = [Item(id="3", title="Cast iron skillet, 12 inch", category="Kitchen", price=35.0)]
     learner = KnnEmbed(k=1).fit(train, validation)
-    twin = learner.without_validation().fit(train, validation)
-    assert learner.learns_from_validation() and not twin.learns_from_validation()
+    twin = validation_free_twin(learner).fit(train, validation)
+    assert learns_from_validation(learner) and not learns_from_validation(twin)
     assert learner.predict(validation) == pytest.approx([35.0])  # its own price
     assert len(twin._prices) == len(train) and min(abs(twin.predict(validation)[0] - price) for price in (120.0, 4.0)) < 1e-6
 
