@@ -31,6 +31,7 @@ _EXPORTS = {
     "colour": "evaluation.metrics",
     "run_bench": "bench.runner",
     "push_to_hub": "data.hub",
+    "save_splits": "data.hub",
     "from_hub": "data.hub",
     "save_predictor": "storage.persistence",
     "load_predictor": "storage.persistence",

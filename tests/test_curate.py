@@ -131,7 +131,7 @@ def test_saved_splits_replace_the_old_folder_whole(shared_data, tmp_path):
     import os
 
     from pricer_core.storage.atomic import MARKER, OutputError
-    from pricer_core.curation.sampling import save_splits
+    from pricer_core.data.hub import write_dataset_dict as save_splits
 
     dataset, _ = clean_files([shared_data / RAW_FILES[0]], workers=1, cache_dir=str(tmp_path / "c"), progress=False)
     out = tmp_path / "ds"

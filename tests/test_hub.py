@@ -1,4 +1,6 @@
-from pricer_core.data.hub import from_hub, load_local, push_to_hub, save_local
+import pytest
+
+from pricer_core.data.hub import from_hub, load_local, push_to_hub, save_local, save_splits
 from pricer_core.data.splits import Splits
 from pricer_core.data.loading import load_bundle, load_split_dir
 
@@ -15,8 +17,19 @@ def test_local_folder_round_trip_gives_identical_items(tmp_path):
 def test_push_to_hub_and_from_hub_use_the_same_code_for_folders(tmp_path):
     bundle = load_bundle()
     target = str(tmp_path / "pushed")
-    push_to_hub(target, bundle.train[:5], bundle.validation[:5], bundle.test[:5])
+    with pytest.warns(FutureWarning, match="saves to a local folder; call save_splits"):
+        push_to_hub(target, bundle.train[:5], bundle.validation[:5], bundle.test[:5])
     assert from_hub(target).train == bundle.train[:5]
+
+
+def test_save_splits_writes_a_folder_that_load_splits_reads(tmp_path):
+    from pricer_core.data.loading import load_splits
+
+    bundle = load_bundle()
+    splits = Splits("mine", bundle.train[:6], bundle.validation[:3], bundle.test[:3])
+    save_splits(tmp_path / "mine", splits)
+    again = load_splits(str(tmp_path / "mine"))
+    assert (again.train, again.validation, again.test) == (splits.train, splits.validation, splits.test)
 
 
 def test_hub_id_offline_fails_fast(monkeypatch):

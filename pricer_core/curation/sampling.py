@@ -104,15 +104,6 @@ def scaled_sizes(available: int, train: int, validation: int, test: int) -> tupl
     return tuple(sizes)
 
 
-def save_splits(dataset_dict, out: str | Path, force: bool = False, kind: str = "curated dataset") -> None:
-    """save_to_disk into a staging folder, then swap it in: a killed run never leaves half a dataset,
-    and a folder holding files pricer did not write is refused unless `force` (OutputError)."""
-    from pricer_core.storage.atomic import output_folder
-
-    with output_folder(out, force, kind=kind) as staging:
-        dataset_dict.save_to_disk(str(staging))
-
-
 def lite(dataset_dict, train: int = 20_000, validation: int = 1_000, test: int = 1_000):
     """"lite" is a prefix of "full", as in the seed."""
     from datasets import DatasetDict

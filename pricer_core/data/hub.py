@@ -62,12 +62,18 @@ def from_dataset_dict(dataset_dict, name: str) -> Splits:
     return Splits(name=name, **splits)
 
 
-def save_local(directory: str | Path, splits: Splits, force: bool = False) -> None:
-    """save_to_disk beside the target, swapped in only over an empty or pricer-written folder."""
+def write_dataset_dict(dataset_dict, folder: str | Path, force: bool = False, kind: str = "dataset") -> None:
+    """save_to_disk into a staging folder, then swap it in: a killed run never leaves half a dataset,
+    and a folder holding files pricer did not write is refused unless `force` (OutputError)."""
     from pricer_core.storage.atomic import output_folder
 
-    with output_folder(directory, force, kind="dataset") as staging:
-        to_dataset_dict(splits.train, splits.validation, splits.test).save_to_disk(str(staging))
+    with output_folder(folder, force, kind=kind) as staging:
+        dataset_dict.save_to_disk(str(staging))
+
+
+def save_local(directory: str | Path, splits: Splits, force: bool = False) -> None:
+    """The splits as a DatasetDict folder that `load_splits` and `pricer-bench --data` read."""
+    write_dataset_dict(to_dataset_dict(splits.train, splits.validation, splits.test), directory, force)
 
 
 def load_local(directory: str | Path) -> Splits:
@@ -83,16 +89,26 @@ def load_local(directory: str | Path) -> Splits:
     return from_dataset_dict(saved, Path(directory).name)
 
 
-def push_to_hub(name: str, train: list[Item], validation: list[Item], test: list[Item], private: bool = True, token: str | None = None, force: bool = False) -> None:
-    """Upload the three splits as a dataset repo; a local folder path saves there instead (never over a user's files)."""
-    if _looks_local(name):
-        save_local(name, Splits(Path(name).name, train, validation, test), force)
+def save_splits(destination: str | Path, splits: Splits, private: bool = True, token: str | None = None, force: bool = False) -> None:
+    """Write the splits where `load_splits` reads them: a local folder (a path), else a hub dataset id."""
+    if isinstance(destination, Path) or _looks_local(destination):
+        save_local(destination, splits, force)
     else:
-        to_dataset_dict(train, validation, test).push_to_hub(name, private=private, token=token)
+        to_dataset_dict(splits.train, splits.validation, splits.test).push_to_hub(destination, private=private, token=token)
+
+
+def push_to_hub(name: str, train: list[Item], validation: list[Item], test: list[Item], private: bool = True, token: str | None = None, force: bool = False) -> None:
+    """Upload the three splits as a hub dataset repo. A folder path still saves there, with a
+    FutureWarning: `save_splits` is the name for "a folder or the hub"."""
+    if _looks_local(name):
+        import warnings
+
+        warnings.warn(f"push_to_hub({name!r}) saves to a local folder; call save_splits or save_local for that", FutureWarning, stacklevel=2)
+    save_splits(name, Splits(Path(name).name, train, validation, test), private, token, force)
 
 
 def from_hub(name: str) -> Splits:
-    """Splits from a hub dataset id, or from a folder written by `push_to_hub`/`save_local`."""
+    """Splits from a hub dataset id, or from a folder written by `save_splits`/`save_local`."""
     if Path(name).is_dir():
         return load_local(name)
     from datasets import load_dataset

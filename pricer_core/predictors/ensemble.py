@@ -32,6 +32,7 @@ from pricer_core.item import Item
 from pricer_core.contract.checks import is_finite_number
 from pricer_core.contract.predictor import Predictor, check_settings, declared_settings, fit_checked, learns_from_validation, require_training_items, role_of, validation_free_twin
 from pricer_core.errors import one_line
+from pricer_core.evaluation.evaluator import predict_all
 from pricer_core.predictors.weighting import fit_convex_weights, fit_log_weights, log_matrix, mae, no_worse_than_best_member
 
 UNSEEN_SOURCE = "pricer:unseen-source"  # no training file has this source: members see it as new
@@ -167,8 +168,6 @@ class Ensemble(Predictor):
     def fit(self, train: list[Item], validation: list[Item]) -> Ensemble:
         import numpy as np
 
-        from pricer_core.evaluation.evaluator import predict_all
-
         require_training_items(train)
         scored = [item for item in validation if item.price is not None]
         if not scored:
@@ -176,32 +175,14 @@ class Ensemble(Predictor):
         pool = self._chosen_members(train, validation)
         if len(pool) < 2:
             raise ValueError(f"ensemble: needs at least two fitted members, have {sorted(pool)}")
-        chosen = list(pool)
-        self.per_item = any(getattr(pool[name], "per_item", False) for name in chosen)
+        self.per_item = any(getattr(member, "per_item", False) for member in pool.values())
         if self.per_item:
             scored = scored[: self.max_validation]  # each LLM call costs time or money
-        blind = [item.model_copy(update={"price": None}) for item in scored]
-        judges = self._judges(pool, train, validation)
-        columns = {name: predict_all(judges[name], blind)[0] for name in chosen}
-        # The same rows with the source hidden: what members do on a catalogue they never saw.
-        # Per-item (LLM) members would pay for every call twice; there the global weights serve.
-        hidden = {} if self.per_item or not self.unseen_source_weights else self._hidden_source_columns(judges, blind)
-        # An item a member could not price is counted and left out of the weights, never fatal.
-        usable = [
-            row for row in range(len(scored))
-            if all(columns[name][row] is not None and (not hidden or hidden[name][row] is not None) for name in chosen)
-        ]
-        self.failed_items = len(scored) - len(usable)
-        if not usable:
-            raise ValueError("ensemble: no validation item got a price from every member")
-        scored = [scored[row] for row in usable]
-        predictions = {name: [columns[name][row] for row in usable] for name in chosen}
-        hidden_predictions = {name: [hidden[name][row] for row in usable] for name in hidden}
+        scored, predictions, hidden_predictions = self._validation_columns(pool, train, validation, scored)
         prices = np.asarray([item.price for item in scored])
-        truth = np.log1p(prices)
         self.validation_scores = {name: mae(values, prices) for name, values in predictions.items()}
         unseen_scores = {name: mae(values, prices) for name, values in hidden_predictions.items()}
-        known_members = chosen
+        known_members = chosen = list(pool)
         if not self.members and len(chosen) > self.max_members:
             # The best members where the source is known, and the best where it is not.
             known_members = sorted(chosen, key=self.validation_scores.get)[: self.max_members]
@@ -209,8 +190,39 @@ class Ensemble(Predictor):
             chosen = known_members + [name for name in best_unseen if name not in known_members]
         self._predictors = {name: pool[name] for name in chosen}
         self._offered = {}  # the rest of the run's models are not kept alive by the ensemble
-        # Known sources blend the known members only, in the same order: a member chosen for new
-        # sources alone never enters their sums, so their prices are exactly those without the option.
+        self.known_sources = sorted({item.source or "" for item in train})
+        self._fit_weights(known_members, chosen, predictions, prices, [item.source or "" for item in scored], unseen_scores, hidden_predictions, train, validation)
+        return self
+
+    def _validation_columns(self, pool: dict[str, Predictor], train: list[Item], validation: list[Item], scored: list[Item]):
+        """The validation rows every member priced, with each member's prices for them, as they are and
+        with the source hidden. An item a member could not price is counted and left out, never fatal."""
+        blind = [item.model_copy(update={"price": None}) for item in scored]
+        judges = self._judges(pool, train, validation)
+        columns = {name: predict_all(judges[name], blind)[0] for name in pool}
+        # The same rows with the source hidden: what members do on a catalogue they never saw.
+        # Per-item (LLM) members would pay for every call twice; there the global weights serve.
+        hidden = {} if self.per_item or not self.unseen_source_weights else self._hidden_source_columns(judges, blind)
+        usable = [
+            row for row in range(len(scored))
+            if all(columns[name][row] is not None and (not hidden or hidden[name][row] is not None) for name in pool)
+        ]
+        self.failed_items = len(scored) - len(usable)
+        if not usable:
+            raise ValueError("ensemble: no validation item got a price from every member")
+        predictions = {name: [columns[name][row] for row in usable] for name in pool}
+        hidden_predictions = {name: [hidden[name][row] for row in usable] for name in hidden}
+        return [scored[row] for row in usable], predictions, hidden_predictions
+
+    def _fit_weights(self, known_members, chosen, predictions, prices, sources: list[str], unseen_scores, hidden_predictions, train, validation) -> None:
+        """Global weights, unseen-source weights and each large source's own; each set must beat its
+        best member in dollars. Then the blend's own validation scores.
+
+        Known sources blend the known members only, in the same order: a member chosen for new
+        sources alone never enters their sums, so their prices are exactly those without the option."""
+        import numpy as np
+
+        truth = np.log1p(prices)
         logs = {name: log_matrix([predictions[name]])[:, 0] for name in chosen}
         known = np.column_stack([logs[name] for name in known_members])
         known_logs = {name: logs[name] for name in known_members}
@@ -218,35 +230,40 @@ class Ensemble(Predictor):
         (self.weights, self.intercept), self.weights_chosen["global"] = no_worse_than_best_member(
             fit_log_weights(known, truth, known_members), known_logs, prices
         )
-        self.known_sources = sorted({item.source or "" for item in train})
         self.unseen_weights = None
         if hidden_predictions:
-            hidden_matrix = log_matrix([hidden_predictions[name] for name in chosen])
-            hidden_logs = {name: hidden_matrix[:, column] for column, name in enumerate(chosen)}
-            self.unseen_weights, self.weights_chosen["unseen source"] = no_worse_than_best_member(
-                fit_convex_weights(hidden_matrix, truth, chosen), hidden_logs, prices
-            )
-            unseen_blend = hidden_matrix @ [self.unseen_weights[0][name] for name in chosen] + self.unseen_weights[1]
-            for name in chosen:
-                self.validation_scores[f"{name} (source hidden)"] = unseen_scores[name]
-            self.validation_scores["ensemble (source hidden)"] = mae(np.expm1(unseen_blend), prices)
-            if self.unseen_weights_from == "held-out-sources":
-                self.unseen_weights = self._held_out_source_weights(chosen, train, validation) or self.unseen_weights
+            self._fit_unseen_weights(chosen, hidden_predictions, unseen_scores, prices, train, validation)
         # Sources with enough validation rows get weights of their own: members are not equally good everywhere.
-        sources = np.asarray([item.source or "" for item in scored])
+        by_source = np.asarray(sources)
         self.source_weights = {}
         for source in sorted(set(sources)):
-            rows = sources == source
+            rows = by_source == source
             if rows.sum() >= self.min_source_rows:
                 self.source_weights[source], self.weights_chosen[source] = no_worse_than_best_member(
                     fit_log_weights(known[rows], truth[rows], known_members), {name: column[rows] for name, column in known_logs.items()}, prices[rows]
                 )
-        blended = self._blend(logs, list(sources))
+        blended = self._blend(logs, sources)
         self.validation_scores["ensemble"] = mae(np.expm1(blended), prices)
         self.validation_rmsle = {"ensemble": float(np.sqrt(np.mean((blended - truth) ** 2)))}
         for name in chosen:
             self.validation_rmsle[name] = float(np.sqrt(np.mean((logs[name] - truth) ** 2)))
-        return self
+
+    def _fit_unseen_weights(self, chosen, hidden_predictions, unseen_scores, prices, train: list[Item], validation: list[Item]) -> None:
+        """Convex weights for a source never seen, from the rows priced with their source hidden (or
+        from held-out-source refits, with `unseen_weights_from="held-out-sources"`)."""
+        import numpy as np
+
+        hidden_matrix = log_matrix([hidden_predictions[name] for name in chosen])
+        hidden_logs = {name: hidden_matrix[:, column] for column, name in enumerate(chosen)}
+        self.unseen_weights, self.weights_chosen["unseen source"] = no_worse_than_best_member(
+            fit_convex_weights(hidden_matrix, np.log1p(prices), chosen), hidden_logs, prices
+        )
+        unseen_blend = hidden_matrix @ [self.unseen_weights[0][name] for name in chosen] + self.unseen_weights[1]
+        for name in chosen:
+            self.validation_scores[f"{name} (source hidden)"] = unseen_scores[name]
+        self.validation_scores["ensemble (source hidden)"] = mae(np.expm1(unseen_blend), prices)
+        if self.unseen_weights_from == "held-out-sources":
+            self.unseen_weights = self._held_out_source_weights(chosen, train, validation) or self.unseen_weights
 
     def _judges(self, pool: dict[str, Predictor], train: list[Item], validation: list[Item]) -> dict[str, Predictor]:
         """Who prices the validation rows for the weights: each member, or, for a member that learned
