@@ -327,18 +327,9 @@ def run_bench(
         options = options or {}
         plan = plan_bench(data, test, size, predictors, options, echo)
         cache = Path(cache_dir).expanduser().resolve() if cache_dir else cache_root().expanduser().resolve()
-        echo(f"train price: {quantiles(plan.train_prices)}")
-        echo(f"test sample price: {quantiles(plan.sample_prices)}")
-        for entry in plan.entries:
-            if entry.status == "skipped":
-                echo(f"  {entry.name}: skipped ({entry.reason})")
+        _echo_plan(plan, echo)
         names = [entry.name for entry in plan.entries if entry.status != "skipped"]
-        (cache / "runs").mkdir(parents=True, exist_ok=True)
-        clear_stale_runs(cache / "runs")
-        # The cache's disk: shared with a cluster's workers. Named by this process, so a run killed
-        # with SIGKILL is cleared by the next one.
-        run_dir = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=cache / "runs"))
-        (run_dir / "work").mkdir()
+        run_dir = _new_run_dir(cache)
         executor, finished = None, False
         try:
             executor = make_executor(jobs, scheduler, echo)
@@ -347,19 +338,7 @@ def run_bench(
                 memory_limit_gb or (None if scheduler else default_memory_gb(jobs)), forwarded_plugins(plan.plugin_set), echo, progress,
                 threads=max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 and not scheduler else None,
             )
-            fallback = fallback_price(plan.train_prices)
-            entries = {entry.name: entry for entry in plan.entries}
-            records: dict[str, list[dict[str, Any]]] = {}
-
-            def scored_now(name: str, outcome: dict[str, Any]) -> None:
-                scored = score_result(entries[name], outcome, plan.sample, fallback, seed)
-                _echo_entry(entries[name], echo)
-                if scored is not None:
-                    records[name] = scored
-
-            run_protocol(run, names, plan.splits, plan.sample, on_result=scored_now)
-            records = {entry.name: records[entry.name] for entry in plan.entries if entry.name in records}  # leaderboard order
-            results = assemble_results(plan, records, seed, fallback)
+            results, records = _score_every_predictor(run, names, seed)
             if loso:
                 try:  # the official results are written whatever happens to the extra protocol
                     results.leave_one_source_out = run_loso(run, names, size)
@@ -372,6 +351,42 @@ def run_bench(
                 executor.close(cancel=not finished)
             shutil.rmtree(run_dir, ignore_errors=True)
     return results.to_json()
+
+
+def _echo_plan(plan: BenchPlan, echo: Callable[[str], None]) -> None:
+    echo(f"train price: {quantiles(plan.train_prices)}")
+    echo(f"test sample price: {quantiles(plan.sample_prices)}")
+    for entry in plan.entries:
+        if entry.status == "skipped":
+            echo(f"  {entry.name}: skipped ({entry.reason})")
+
+
+def _new_run_dir(cache: Path) -> Path:
+    """This run's scratch folder on the cache's disk (shared with a cluster's workers). Named by this
+    process, so a run killed with SIGKILL is cleared by the next one."""
+    (cache / "runs").mkdir(parents=True, exist_ok=True)
+    clear_stale_runs(cache / "runs")
+    run_dir = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=cache / "runs"))
+    (run_dir / "work").mkdir()
+    return run_dir
+
+
+def _score_every_predictor(run: BenchRun, names: list[str], seed: int) -> tuple[BenchResults, dict[str, list[dict[str, Any]]]]:
+    """Run the protocol and score each outcome as it arrives; the results and per-item records in leaderboard order."""
+    plan = run.plan
+    fallback = fallback_price(plan.train_prices)
+    entries = {entry.name: entry for entry in plan.entries}
+    records: dict[str, list[dict[str, Any]]] = {}
+
+    def scored_now(name: str, outcome: dict[str, Any]) -> None:
+        scored = score_result(entries[name], outcome, plan.sample, fallback, seed)
+        _echo_entry(entries[name], run.echo)
+        if scored is not None:
+            records[name] = scored
+
+    run_protocol(run, names, plan.splits, plan.sample, on_result=scored_now)
+    records = {entry.name: records[entry.name] for entry in plan.entries if entry.name in records}  # leaderboard order
+    return assemble_results(plan, records, seed, fallback), records
 
 
 def _echo_entry(entry: PredictorResult, echo: Callable[[str], None]) -> None:

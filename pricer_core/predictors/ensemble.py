@@ -17,7 +17,7 @@ Weights fitted on seen-source rows would trust exactly the members that fail on 
 These weights sum to one with no intercept, so a new source's price level comes from the members.
 `unseen_weights_from="held-out-sources"` fits them instead on members refitted without each training
 source in turn (stacking under leave-one-source-out): honest, one fit per source per member, and
-measured no better on leave-one-source-out (README), so off by default.
+measured no better on leave-one-source-out, so off by default (`held_out_sources.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pricer_core.contract.checks import is_finite_number
 from pricer_core.contract.predictor import Predictor, check_settings, declared_settings, fit_checked, learns_from_validation, require_training_items, role_of, validation_free_twin
 from pricer_core.errors import one_line
 from pricer_core.evaluation.evaluator import predict_all
+from pricer_core.predictors.held_out_sources import held_out_source_weights
 from pricer_core.predictors.weighting import fit_convex_weights, fit_log_weights, log_matrix, mae, no_worse_than_best_member
 
 UNSEEN_SOURCE = "pricer:unseen-source"  # no training file has this source: members see it as new
@@ -296,55 +297,19 @@ class Ensemble(Predictor):
             return {}
 
     def _held_out_source_weights(self, names: list[str], train: list[Item], validation: list[Item]) -> tuple[dict[str, float], float] | None:
-        """Convex weights fitted on what members refitted without a source priced on that source.
-
-        Stacking under leave-one-source-out: per training source (those with `min_source_rows`
-        labelled rows), every member is fitted from the registry (`member_settings` apply) on the
-        other sources and prices that source's first `held_out_rows` rows; each source counts
-        equally. Hiding the source on validation rows is only a proxy for a new catalogue: a member
-        that memorised those rows' text still looks good. Fewer than two such sources, or a member
-        that fails, leaves the hidden-source weights (the reason is in unseen_source_note).
-        """
+        """Unseen-source weights from members refitted without each source (`held_out_sources.py`);
+        None keeps the hidden-source ones, with the reason in unseen_source_note."""
         import numpy as np
 
-        from pricer_core.data.splits import Splits, source_folds
-        from pricer_core.evaluation.evaluator import predict_all
-
-        folds = source_folds(Splits("ensemble", train, validation, []), self.held_out_rows, self.min_source_rows)
-        if len(folds) < 2:
-            self.unseen_source_note = f"hidden-source weights: {len(folds)} source(s) with {self.min_source_rows} labelled rows, held-out-source weights need two"
+        outcome = held_out_source_weights(names, train, validation, self._fit_member, self.held_out_rows, self.min_source_rows)
+        self.held_out_scores = outcome.scores
+        if outcome.weights is None:
+            self.unseen_source_note = outcome.note
             return None
-        columns: dict[str, list[float]] = {name: [] for name in names}
-        prices: list[float] = []
-        row_weights: list[float] = []
-        spans: dict[str, slice] = {}  # each source's rows in the stacked columns
-        self.held_out_scores = {}
-        try:
-            for source, fold in folds:
-                blind = [item.model_copy(update={"price": None}) for item in fold.test]
-                priced = {name: predict_all(self._fit_member(name, fold.train, fold.validation), blind)[0] for name in names}
-                rows = [row for row in range(len(blind)) if all(priced[name][row] is not None for name in names)]
-                truth = np.asarray([fold.test[row].price for row in rows])
-                self.held_out_scores[source] = {name: mae([priced[name][row] for row in rows], truth) for name in names}
-                for name in names:
-                    columns[name].extend(priced[name][row] for row in rows)
-                spans[source] = slice(len(prices), len(prices) + len(rows))
-                prices.extend(truth)
-                row_weights.extend([1 / max(len(rows), 1)] * len(rows))
-        except Exception as error:  # a member that cannot be refitted costs these weights, never the fit
-            self.unseen_source_note = f"hidden-source weights (held-out-source refit failed: {one_line(error, 160)})"
-            self.held_out_scores = {}
-            return None
-        matrix, truth = log_matrix([columns[name] for name in names]), np.asarray(prices)
-        weights, self.weights_chosen["unseen source"] = no_worse_than_best_member(
-            fit_convex_weights(matrix, np.log1p(truth), names, row_weights), {name: matrix[:, column] for column, name in enumerate(names)}, truth
-        )
-        blend = np.expm1(matrix @ [weights[0][name] for name in names])
-        for source, rows in spans.items():
-            self.held_out_scores[source]["ensemble"] = mae(list(blend[rows]), truth[rows])
+        self.weights_chosen["unseen source"] = outcome.chosen
         for name in [*names, "ensemble"]:
-            self.validation_scores[f"{name} (held-out sources)"] = float(np.mean([scores[name] for scores in self.held_out_scores.values()]))
-        return weights
+            self.validation_scores[f"{name} (held-out sources)"] = float(np.mean([scores[name] for scores in outcome.scores.values()]))
+        return outcome.weights
 
     def _weights_for(self, source: str) -> tuple[dict[str, float], float]:
         """Its own weights for a source with enough rows, the unseen-source ones for a new source, else global."""
