@@ -27,6 +27,7 @@ _EXPORTS = {
     "evaluate": "evaluation.evaluator",
     "NoPrediction": "contract.predictor",
     "clone": "contract.predictor",
+    "FROM_PRESET": "contract.predictor",
     "metrics": "evaluation.metrics",
     "colour": "evaluation.metrics",
     "run_bench": "bench.runner",

@@ -25,7 +25,7 @@ from typing import Any
 
 from pricer_core.item import Item
 from pricer_core.contract.checks import PredictionError, check_predictions
-from pricer_core.contract.predictor import Needs, Predictor, clone, declared_settings, learns_from_validation, validation_free_twin
+from pricer_core.contract.predictor import FROM_PRESET, ROLES, Needs, Predictor, clone, declared_settings, learns_from_validation, validation_free_twin
 
 PREDICTOR_RULES = (
     "declares-name-and-needs",
@@ -118,6 +118,8 @@ def check_predictor(
             raise ConformanceError("declares-name-and-needs", "the predictor class needs a non-empty string `name`")
         if not isinstance(getattr(declared, "needs", None), Needs):
             raise ConformanceError("declares-name-and-needs", "`needs` must be a pricer_core.Needs")
+        if getattr(declared, "role", "model") not in ROLES:
+            raise ConformanceError("declares-name-and-needs", f"`role` must be one of {', '.join(ROLES)}, got {declared.role!r}")
     if "settings-stored-as-given" in rules:
         _check_settings_round_trip(factory())
     if "empty-train-error" in rules:
@@ -163,6 +165,9 @@ def _check_settings_round_trip(predictor: Predictor) -> None:
         raise ConformanceError("settings-stored-as-given", f"get_params()/clone() failed: {type(error).__name__}: {error}") from None
     if params != stored:
         raise ConformanceError("settings-stored-as-given", "get_params() must be each __init__ keyword read from the attribute of the same name")
+    unresolved = sorted(name for name, value in params.items() if value is FROM_PRESET)
+    if unresolved:
+        raise ConformanceError("settings-stored-as-given", f"store the value the preset fills, not FROM_PRESET: {', '.join(unresolved)}")
     if type(twin) is not type(predictor) or twin is predictor or again != params:
         raise ConformanceError("settings-stored-as-given", "clone() must build a new predictor of the same class whose get_params() are the same")
 

@@ -131,13 +131,13 @@ def test_saved_splits_replace_the_old_folder_whole(shared_data, tmp_path):
     import os
 
     from pricer_core.storage.atomic import MARKER, OutputError
-    from pricer_core.data.hub import write_dataset_dict as save_splits
+    from pricer_core.data.hub import write_dataset_dict
 
     dataset, _ = clean_files([shared_data / RAW_FILES[0]], workers=1, cache_dir=str(tmp_path / "c"), progress=False)
     out = tmp_path / "ds"
-    save_splits(build_splits(dedupe(dataset), 60, 10, 10), out)
+    write_dataset_dict(build_splits(dedupe(dataset), 60, 10, 10), out)
     (tmp_path / f".ds.partial-{os.getpid()}").mkdir()  # what a killed earlier run leaves behind
-    save_splits(build_splits(dedupe(dataset), 30, 5, 5), out)
+    write_dataset_dict(build_splits(dedupe(dataset), 30, 5, 5), out)
     from datasets import load_from_disk
 
     assert len(load_from_disk(str(out))["train"]) == 30 and (out / MARKER).exists()
@@ -146,7 +146,7 @@ def test_saved_splits_replace_the_old_folder_whole(shared_data, tmp_path):
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
     with pytest.raises(OutputError, match="holds files pricer did not write"):
-        save_splits(build_splits(dedupe(dataset), 30, 5, 5), mine)
+        write_dataset_dict(build_splits(dedupe(dataset), 30, 5, 5), mine)
     assert (mine / "notes.txt").read_text() == "keep me"
 
 

@@ -334,6 +334,9 @@ def test_a_member_that_fails_on_a_hidden_source_costs_only_the_unseen_weights():
         ("member_names", ["by-category"], "all of them in member_names"),
         ("weights", {}, "at least two members"),
         ("validation_scores", None, None),
+        ("member_settings", 5, "member_settings must map member names to settings objects"),
+        ("member_settings", {"linear": "x"}, "member_settings must map member names to settings objects"),
+        ("max_members", "2", "setting max_members='2' must be int"),
     ],
 )
 def test_a_crafted_weights_file_is_one_clear_error(tmp_path, members, field, value, message):

@@ -43,3 +43,24 @@ def test_hub_id_offline_fails_fast(monkeypatch):
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(Exception, match="(?i)offline|connect|couldn't find|not found"):
         from_hub("someone/not-a-local-folder")
+
+
+@pytest.mark.parametrize("name, hub", [("user/dataset", True), ("out/splits", True), ("mysplits", False), ("./user/dataset", False), ("a/b/c", False), ("user/file.jsonl", False)])
+def test_a_hub_id_is_user_slash_name_and_anything_else_is_a_folder(name, hub):
+    from pricer_core.data.hub import is_hub_id
+
+    assert is_hub_id(name) is hub
+
+
+def test_save_splits_never_uploads_a_path_or_a_plain_folder_name(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    import datasets
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(datasets.DatasetDict, "push_to_hub", lambda *_, **__: pytest.fail("would have uploaded"))  # no network here either way
+    bundle = load_bundle()
+    splits = Splits("s", bundle.train[:2], bundle.validation[:1], bundle.test[:1])
+    for destination in ("mysplits", tmp_path / "out" / "splits"):
+        save_splits(destination, splits)
+        assert load_local(destination).train == splits.train

@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from pricer_core.contract.predictor import FROM_PRESET
 from pricer_core.predictors.baselines import ConstantMean, ConstantMedian, UniformRandom
 from pricer_core.predictors.ensemble import Ensemble
 from pricer_core.testing import ConformanceError, check_predictor, parametrize_with_checks
@@ -65,6 +66,20 @@ class NoName(ConstantMean):
     name = ""
 
 
+class MisspeltRole(ConstantMean):
+    name, role = "misspelt-role", "baselines"
+
+
+class StoresFromPreset(ConstantMean):
+    """Keeps the marker instead of the value its preset would fill."""
+
+    name = "stores-from-preset"
+
+    def __init__(self, scale: float = FROM_PRESET):
+        super().__init__()
+        self.scale = scale
+
+
 class LearnsValidationWithoutTwin(ConstantMean):
     """Says it learns from validation, but has no setting to turn that off."""
 
@@ -109,6 +124,8 @@ class TwinStillLearns(ConstantMean):
         (ReturnsOther, "fit-returns-self"),
         (AcceptsEmpty, "empty-train-error"),
         (NoName, "declares-name-and-needs"),
+        (MisspeltRole, "declares-name-and-needs"),
+        (StoresFromPreset, "settings-stored-as-given"),
         (HidesItsSetting, "settings-stored-as-given"),
         (LearnsValidationWithoutTwin, "validation-twin"),
         (TwinStillLearns, "validation-twin"),

@@ -1,5 +1,5 @@
 """The one check of a predictor's output, used by the evaluator, the bench, `pricer predict` and the kit;
-and the checks of what is read back from a model folder: a number, and the arrays of an .npz."""
+and the checks of what is read back from a model folder: a number, a config file's fields, and the arrays of an .npz."""
 
 from __future__ import annotations
 
@@ -17,6 +17,24 @@ def is_finite_number(value: Any) -> bool:
         return math.isfinite(value)
     except OverflowError:  # a JSON integer of hundreds of digits
         return False
+
+
+KIND_WORDS = {dict: "an object", list: "a list", str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def read_config_fields(path: Path, fields: dict[str, type]) -> dict[str, Any]:
+    """A folder's JSON object, each named field present with its type (a bool is no int): a crafted
+    file is one ValueError naming the file and the field, never a TypeError deep in a constructor."""
+    import json
+
+    config = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(config, dict):
+        raise ValueError(f"{path}: expected a JSON object")
+    for name, kind in fields.items():
+        value = config.get(name)
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+            raise ValueError(f"{path}: field {name} must be {KIND_WORDS.get(kind, kind.__name__)}")
+    return config
 
 
 def check_npz_sizes(path: Path, limits: dict[str, int]) -> None:

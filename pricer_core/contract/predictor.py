@@ -110,10 +110,13 @@ class Predictor(ABC):
     def config(self) -> dict[str, Any]:
         """What the bench's fit cache keys on: the settings. Override only when a setting resolves from
         the environment (an LLM's default model), so the key names what was really used."""
-        try:
-            return self.get_params()
-        except AttributeError:  # a plugin that predates get_params: its public attributes
-            return {key: value for key, value in vars(self).items() if not key.startswith("_")}
+        if not declared_settings(type(self))[1]:
+            try:
+                return self.get_params()
+            except AttributeError:
+                pass
+        # A plugin that predates explicit keywords (its **settings are not in the signature): its public attributes.
+        return {key: value for key, value in vars(self).items() if not key.startswith("_")}
 
     def cost_usd(self) -> float:
         """Dollars spent on paid APIs so far (0 for local models)."""
@@ -138,13 +141,14 @@ class Predictor(ABC):
             return
         import warnings
 
-        if "blends" in vars(cls) or "blendable" in vars(cls):
-            cls.role = "blend" if vars(cls).get("blends") else "model" if vars(cls).get("blendable", True) else "baseline"
+        if "role" not in vars(cls) and ("blends" in vars(cls) or "blendable" in vars(cls)):
+            blends, blendable = getattr(cls, "blends", cls.role == "blend"), getattr(cls, "blendable", cls.role == "model")
+            cls.role = "blend" if blends else "model" if blendable else "baseline"
         warnings.warn(
             f"{cls.__name__}: {', '.join(legacy)} will be removed; use role = 'blend' or 'baseline', and a "
             "learn_from_validation setting (docs/plugins.md)",
             FutureWarning,
-            stacklevel=2,
+            stacklevel=3,  # the class statement (ABCMeta.__new__ sits between)
         )
 
 
@@ -183,6 +187,9 @@ def clone(predictor: Predictor, **changes: Any) -> Predictor:
 
     A duck-typed predictor (no Predictor base) is read the same way, from its signature."""
     settings = predictor.get_params() if isinstance(predictor, Predictor) else Predictor.get_params(predictor)
+    if "preset" in changes:  # another preset fills its own values, except where changes name them
+        declared = declared_settings(type(predictor))[0]
+        settings = {name: value for name, value in settings.items() if declared.get(name) is not FROM_PRESET}
     return type(predictor)(**{**settings, **changes})
 
 
@@ -237,6 +244,9 @@ class _FromPreset:
 
     def __repr__(self) -> str:
         return "FROM_PRESET"
+
+    def __reduce__(self) -> str:
+        return "FROM_PRESET"  # pickled and copied as the one module-level object
 
 
 FROM_PRESET: Any = _FromPreset()

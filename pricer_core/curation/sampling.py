@@ -1,8 +1,7 @@
-"""From cleaned rows to splits: dedupe, the course's price-weighted sample, the lite prefix, writing."""
+"""From cleaned rows to splits: dedupe, the course's price-weighted sample, the lite prefix."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from pricer_core.data.readers import DataError

@@ -62,12 +62,12 @@ def from_dataset_dict(dataset_dict, name: str) -> Splits:
     return Splits(name=name, **splits)
 
 
-def write_dataset_dict(dataset_dict, folder: str | Path, force: bool = False, kind: str = "dataset") -> None:
+def write_dataset_dict(dataset_dict, folder: str | Path, force: bool = False) -> None:
     """save_to_disk into a staging folder, then swap it in: a killed run never leaves half a dataset,
     and a folder holding files pricer did not write is refused unless `force` (OutputError)."""
     from pricer_core.storage.atomic import output_folder
 
-    with output_folder(folder, force, kind=kind) as staging:
+    with output_folder(folder, force, kind="dataset") as staging:
         dataset_dict.save_to_disk(str(staging))
 
 
@@ -90,8 +90,8 @@ def load_local(directory: str | Path) -> Splits:
 
 
 def save_splits(destination: str | Path, splits: Splits, private: bool = True, token: str | None = None, force: bool = False) -> None:
-    """Write the splits where `load_splits` reads them: a local folder (a path), else a hub dataset id."""
-    if isinstance(destination, Path) or _looks_local(destination):
+    """Write the splits where `load_splits` reads them: a hub dataset id (`user/name`, `is_hub_id`), else a local folder."""
+    if not is_hub_id(destination):
         save_local(destination, splits, force)
     else:
         to_dataset_dict(splits.train, splits.validation, splits.test).push_to_hub(destination, private=private, token=token)
@@ -100,7 +100,7 @@ def save_splits(destination: str | Path, splits: Splits, private: bool = True, t
 def push_to_hub(name: str, train: list[Item], validation: list[Item], test: list[Item], private: bool = True, token: str | None = None, force: bool = False) -> None:
     """Upload the three splits as a hub dataset repo. A folder path still saves there, with a
     FutureWarning: `save_splits` is the name for "a folder or the hub"."""
-    if _looks_local(name):
+    if not is_hub_id(name):
         import warnings
 
         warnings.warn(f"push_to_hub({name!r}) saves to a local folder; call save_splits or save_local for that", FutureWarning, stacklevel=2)
@@ -116,5 +116,14 @@ def from_hub(name: str) -> Splits:
     return from_dataset_dict(load_dataset(name), name)
 
 
-def _looks_local(name: str) -> bool:
-    return name.startswith((".", "/", "~")) or Path(name).exists()
+def is_hub_id(name: str | Path) -> bool:
+    """A hub dataset id is `user/name`: one slash, no leading `.`, `/` or `~`, not a file's name, not
+    an existing path. Anything else is a local folder (to write) or an error (to read)."""
+    text = str(name)
+    return (
+        not isinstance(name, Path)
+        and not text.startswith((".", "/", "~"))
+        and text.count("/") == 1
+        and not text.endswith((".gz", ".jsonl", ".json", ".parquet"))
+        and not Path(text).exists()
+    )

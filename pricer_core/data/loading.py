@@ -51,10 +51,11 @@ def load_splits(data: str | Path | None) -> Splits:
         if not Path(data).is_dir():
             raise DataError(f"{data}: is a file; --data takes a folder of train/validation/test splits or a hub id")
         return load_split_dir(data)
+    from pricer_core.data.hub import from_hub, is_hub_id
+
     text = str(data)
-    if text.startswith((".", "/", "~")) or text.count("/") != 1 or text.endswith((".gz", ".jsonl", ".json", ".parquet")):
+    if not is_hub_id(text):
         raise DataError(f"{data}: no such folder (and not a hub dataset id of the form user/name)")
-    from pricer_core.data.hub import from_hub
 
     try:
         return from_hub(text)

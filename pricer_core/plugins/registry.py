@@ -50,7 +50,7 @@ class Registration:
     description: str = ""
     defaults: dict[str, Any] = field(default_factory=dict)
 
-    def create(self, **overrides: Any) -> Any:
+    def create(self, /, **overrides: Any) -> Any:
         """Build it with these settings; an unknown or wrongly typed one is a ValueError naming it."""
         from pricer_core.contract.predictor import check_settings
 

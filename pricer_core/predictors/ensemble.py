@@ -82,6 +82,8 @@ class Ensemble(Predictor):
             raise ValueError(f"ensemble: max_members must be at least 2, got {max_members}")
         if members is not None and (not isinstance(members, list) or not all(isinstance(name, str) for name in members)):
             raise ValueError(f"ensemble: members must be a list of predictor names, got {members!r}")
+        if member_settings is not None and not (isinstance(member_settings, dict) and all(isinstance(name, str) and isinstance(given, dict) for name, given in member_settings.items())):
+            raise ValueError(f"ensemble: member_settings must map member names to settings objects, got {member_settings!r}")
         if unseen_weights_from not in UNSEEN_WEIGHTS_FROM:
             raise ValueError(f"ensemble: unseen_weights_from must be one of {', '.join(UNSEEN_WEIGHTS_FROM)}, got {unseen_weights_from!r}")
         if isinstance(held_out_rows, bool) or not isinstance(held_out_rows, int) or held_out_rows < 1:

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from pricer_core.contract.checks import read_config_fields
 from pricer_core.contract.predictor import FROM_PRESET, Predictor, check_setting_type, current_preset, declared_settings, require_training_items
 from pricer_core.item import Item
 
@@ -24,7 +25,7 @@ CONFIG_FILE = "config.json"
 POSITIVE_SETTINGS = frozenset({"n_features", "n_estimators", "svd_components", "max_iter", "folds", "max_depth", "max_leaf_nodes", "min_samples_leaf", "n_jobs", "boosters"})
 MAX_BOOSTERS = 64
 SHARE_SETTINGS = frozenset({"source_dropout"})  # a share of rows: 0 ≤ value < 1 (1 would hide every source)
-CHOSEN_BY_CONSTRUCTION = ("self", "preset", "seed", "__class__")
+CHOSEN_BY_CONSTRUCTION = ("preset", "seed")
 
 
 class ClassicPredictor(Predictor):
@@ -47,7 +48,7 @@ class ClassicPredictor(Predictor):
         chosen = {name: value for name in names if (value := given.get(name, FROM_PRESET)) is not FROM_PRESET and (value is not None or name in known)}
         unknown = set(chosen) - set(known)
         if unknown:
-            raise ValueError(f"{self.name}: unknown setting(s) {sorted(unknown)}; known: {sorted(known)}")
+            raise ValueError(f"{self.name}: unknown setting(s) {sorted(unknown)} for preset {preset!r}; known: {sorted(known)}")
         for key, value in chosen.items():
             self._check_setting(key, value, known[key])
         self.preset = preset
@@ -98,7 +99,7 @@ class ClassicPredictor(Predictor):
     @classmethod
     def load(cls, directory: str | Path) -> ClassicPredictor:
         directory = Path(directory)
-        config = json.loads((directory / CONFIG_FILE).read_text())
+        config = read_config_fields(directory / CONFIG_FILE, {"preset": str, "seed": int, "params": dict})
         config["preset"] = current_preset(cls.name, config["preset"], warn=False)  # folders saved before the rename
         if "learn_from_validation" in cls.PRESETS.get(config["preset"], {}):  # a folder saved before the setting learned train alone
             config["params"].setdefault("learn_from_validation", False)

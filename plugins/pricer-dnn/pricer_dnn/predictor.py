@@ -11,6 +11,7 @@ import numpy as np
 
 from pricer_core.storage.atomic import atomic_file
 from pricer_core.item import Item
+from pricer_core.contract.checks import read_config_fields
 from pricer_core.contract.predictor import FROM_PRESET, Predictor, check_setting_type, current_preset, require_training_items
 
 from .config import NetConfig, Standardiser, TrainConfig
@@ -195,7 +196,7 @@ class DnnPredictor(Predictor):
         from .training import pick_device
 
         directory = Path(directory)
-        config = json.loads((directory / CONFIG_FILE).read_text())
+        config = read_config_fields(directory / CONFIG_FILE, {"preset": str, "settings": dict, "standardiser": dict, "history": list})
         preset = current_preset("dnn", config["preset"], warn=False)  # folders saved before the rename
         unknown = set(config["settings"]) - set(SETTING_DEFAULTS)
         if unknown:

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from pricer_core.contract.checks import check_npz_sizes
+from pricer_core.contract.checks import check_npz_sizes, read_config_fields
 from pricer_core.contract.predictor import Predictor, check_setting_type, declared_settings, require_training_items
 from pricer_core.item import Item
 from pricer_core.storage.atomic import atomic_file
@@ -212,7 +212,7 @@ class SparseMlpPredictor(Predictor):
         import torch
 
         directory = Path(directory)
-        config = json.loads((directory / CONFIG_FILE).read_text())
+        config = read_config_fields(directory / CONFIG_FILE, {"settings": dict, "standardiser": dict})
         unknown = set(config["settings"]) - set(DEFAULTS)
         if unknown:
             raise ValueError(f"sparse-mlp: unknown setting(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
