@@ -181,6 +181,21 @@ def test_health_model_page_and_docs(server):
     assert status == 200 and "swagger" in docs.lower()
 
 
+def test_the_docs_pages_need_no_internet(server):
+    """Swagger UI's and ReDoc's scripts and styles come from the server itself (fastapi-offline), never from a CDN."""
+    import urllib.request
+
+    pytest.importorskip("fastapi_offline")
+    for path in ("/docs", "/redoc"):
+        _, html = server.call("GET", path)
+        sources = re.findall(r'(?:src|href)="([^"]+)"', html)
+        assert sources and all(source.startswith("/docs-assets/") for source in sources), (path, sources)
+        for source in sources:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.port}{source}", timeout=30) as response:
+                assert response.status == 200 and len(response.read()) > 1000, source
+    assert server.call("GET", "/docs-assets/../../../etc/passwd")[0] == 404
+
+
 def test_each_request_is_one_log_line(server):
     marker = f"/no-such-page-{time.monotonic_ns()}"
     assert server.call("GET", marker)[0] == 404

@@ -80,3 +80,27 @@ def test_the_page_asks_for_the_token_and_says_when_it_is_wrong(folder, browser, 
         page.locator("#price").filter(has_text=re.compile(r"^\$[\d,]+\.\d\d$")).wait_for(timeout=30_000)
     finally:
         stop(server)
+
+
+def test_the_api_docs_render_with_no_internet(folder, browser, tmp_path):
+    """Every request outside the server is refused: Swagger UI must still draw /predict from its own files."""
+    pytest.importorskip("fastapi_offline")
+    server = start_server(folder, tmp_path / "serve.log")
+    try:
+        page = browser.new_page()
+        own = f"http://127.0.0.1:{server.port}/"
+        elsewhere: list[str] = []
+
+        def only_the_server(route):
+            if route.request.url.startswith(own):
+                route.continue_()
+            else:
+                elsewhere.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", only_the_server)
+        page.goto(f"{own}docs")
+        page.locator(".opblock-summary-path", has_text="/predict").first.wait_for(timeout=30_000)
+        assert elsewhere == []
+    finally:
+        stop(server)

@@ -9,6 +9,7 @@ the model in a worker thread, so the event loop keeps answering while the model 
 from __future__ import annotations
 
 import itertools
+from functools import partial
 from dataclasses import asdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -57,7 +58,7 @@ def create_app(model: LoadedModel, limits: ServeLimits | None = None, token: str
             app.state.ready = False
             await batcher.stop()
 
-    app = FastAPI(
+    app = _fastapi_with_local_docs()(
         title="pricer", version=_pricer_version(), lifespan=lifespan,
         description=f"Prices products with the saved model **{model.predictor.name}**. See `GET /model` for what it is.",
     )
@@ -108,6 +109,16 @@ def create_app(model: LoadedModel, limits: ServeLimits | None = None, token: str
     app.openapi = lambda: _openapi_with_request_models(app)  # type: ignore[method-assign]
     app.add_middleware(AccessLog)
     return app
+
+
+def _fastapi_with_local_docs() -> Any:
+    """FastAPI, with /docs and /redoc served from installed files (fastapi-offline): FastAPI's own pages
+    load their scripts from a CDN, and are blank on a machine without internet."""
+    try:
+        from fastapi_offline import FastAPIOffline
+    except ImportError:  # an install from before the dependency: the CDN pages
+        return FastAPI
+    return partial(FastAPIOffline, static_url="/docs-assets")
 
 
 def _answer_refusals_as_json(app: FastAPI) -> None:
