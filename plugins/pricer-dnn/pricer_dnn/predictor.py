@@ -46,7 +46,7 @@ def resolve_settings(preset: str, given: dict[str, Any]) -> dict[str, Any]:
     for key, value in given.items():
         if value is FROM_PRESET:
             continue
-        check_setting_type("dnn", key, value, SETTING_DEFAULTS[key])
+        check_setting_type("dnn", key, value, resolved[key])  # the message quotes the preset's value
         if key in POSITIVE and value < 1:
             raise ValueError(f"dnn: setting {key} must be at least 1, got {value}")
         resolved[key] = value
