@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import signal
 import time
 
@@ -151,3 +152,13 @@ def test_an_opt_in_predictor_leaves_the_default_set_with_its_reason(tmp_path, th
     assert slow["status"] == "skipped" and slow["reason"] == "opt-in: takes an hour; run it with -p slow-median"
     named = run_bench(predictors=["slow-median"], size=5, out=tmp_path / "b", echo=lambda _: None)
     assert named["predictors"][0]["status"] == "ok"
+
+
+@pytest.mark.parametrize("setting, words", [({"n_estimators": "x"}, "setting n_estimators='x' must be int"), ({"n_features": 2**12}, "unknown setting(s) ['n_features'] for preset 'default'")])
+def test_a_preset_setting_of_the_wrong_type_is_refused_for_a_skipped_opt_in_predictor_too(setting, words):
+    """random-forest is opt-in, so not run here; a wrong --set for it is still one line before anything runs."""
+    pytest.importorskip("pricer_classic")
+    from pricer_core.bench.runner import plan_bench
+
+    with pytest.raises(ValueError, match=re.escape(f"--set: random-forest: {words}")):
+        plan_bench(None, None, 20, None, {"random-forest": setting}, echo=lambda _: None)

@@ -24,7 +24,7 @@ from pricer_core.bench.scoring import fallback_price, score_result
 from pricer_core.evaluation.evaluator import DEFAULT_WORKERS
 from pricer_core.plugins.registry import PluginSet, Registration, collect
 from pricer_core.item import Item
-from pricer_core.contract.predictor import Predictor, check_settings, role_of
+from pricer_core.contract.predictor import FROM_PRESET, Predictor, check_settings, declared_settings, role_of
 from pricer_core.data.readers import DataError, read_items
 from pricer_core.bench.results import BenchResults, DatasetInfo, PairedDifference, PredictorResult
 from pricer_core.settings import cache_root
@@ -124,8 +124,12 @@ def plan_bench(
         if missing:
             entry.status, entry.reason = "skipped", missing
             registration = plugin_set.predictors[entry.name]
+            given = {**registration.defaults, **options.get(entry.name, {})}
             try:  # a wrong --set is wrong whether or not the predictor can run here
-                check_settings(entry.name, registration.factory, {**registration.defaults, **options.get(entry.name, {})})
+                check_settings(entry.name, registration.factory, given)
+                declared = declared_settings(registration.factory)[0]
+                if any(declared.get(key) is FROM_PRESET for key in given):  # its preset types these: building it checks them
+                    registration.create(**given)
             except ValueError as error:
                 raise ValueError(f"--set: {one_line(error)}") from None
         else:
