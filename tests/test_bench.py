@@ -154,11 +154,20 @@ def test_an_opt_in_predictor_leaves_the_default_set_with_its_reason(tmp_path, th
     assert named["predictors"][0]["status"] == "ok"
 
 
-@pytest.mark.parametrize("setting, words", [({"n_estimators": "x"}, "setting n_estimators='x' must be int"), ({"n_features": 2**12}, "unknown setting(s) ['n_features'] for preset 'default'")])
-def test_a_preset_setting_of_the_wrong_type_is_refused_for_a_skipped_opt_in_predictor_too(setting, words):
-    """random-forest is opt-in, so not run here; a wrong --set for it is still one line before anything runs."""
+@pytest.mark.parametrize(
+    "name, setting, words",
+    [
+        ("random-forest", {"n_estimators": "x"}, "random-forest: setting n_estimators='x' must be int"),
+        ("random-forest", {"n_features": 2**12}, "random-forest: unknown setting(s) ['n_features'] for preset 'default'"),
+        ("random-forest", {"preset": "nope"}, "random-forest: unknown preset 'nope'"),
+        ("dnn", {"epochs": "x"}, "dnn: setting epochs='x' must be int like its default 10"),
+    ],
+)
+def test_a_preset_setting_of_the_wrong_type_is_refused_for_a_skipped_opt_in_predictor_too(name, setting, words):
+    """random-forest and dnn are opt-in, so not run here; a wrong --set for one is still one line before anything runs."""
     pytest.importorskip("pricer_classic")
+    pytest.importorskip("pricer_dnn")
     from pricer_core.bench.runner import plan_bench
 
-    with pytest.raises(ValueError, match=re.escape(f"--set: random-forest: {words}")):
-        plan_bench(None, None, 20, None, {"random-forest": setting}, echo=lambda _: None)
+    with pytest.raises(ValueError, match=re.escape(f"--set: {words}")):
+        plan_bench(None, None, 20, None, {name: setting}, echo=lambda _: None)

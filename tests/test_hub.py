@@ -45,10 +45,15 @@ def test_hub_id_offline_fails_fast(monkeypatch):
         from_hub("someone/not-a-local-folder")
 
 
-@pytest.mark.parametrize("name, hub", [("user/dataset", True), ("out/splits", True), ("mysplits", False), ("./user/dataset", False), ("a/b/c", False), ("user/file.jsonl", False)])
-def test_a_hub_id_is_user_slash_name_and_anything_else_is_a_folder(name, hub):
+@pytest.mark.parametrize(
+    "name, hub",
+    [("user/dataset", True), ("out/splits", True), ("data/splits", False), ("mysplits", False), ("./user/dataset", False), ("a/b/c", False), ("user/file.jsonl", False)],
+)
+def test_a_hub_id_is_user_slash_name_and_anything_else_is_a_folder(name, hub, tmp_path, monkeypatch):
     from pricer_core.data.hub import is_hub_id
 
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()  # `data/splits` is then a folder to write, not a hub id
     assert is_hub_id(name) is hub
 
 

@@ -83,24 +83,28 @@ def test_the_page_asks_for_the_token_and_says_when_it_is_wrong(folder, browser, 
 
 
 def test_the_api_docs_render_with_no_internet(folder, browser, tmp_path):
-    """Every request outside the server is refused: Swagger UI must still draw /predict from its own files."""
+    """Every request outside the server is refused: Swagger UI and ReDoc must still draw /predict from
+    the server's own scripts and styles (ReDoc still asks its CDN for its logo, an image it does without)."""
     pytest.importorskip("fastapi_offline")
     server = start_server(folder, tmp_path / "serve.log")
     try:
         page = browser.new_page()
         own = f"http://127.0.0.1:{server.port}/"
-        elsewhere: list[str] = []
+        elsewhere: list[tuple[str, str]] = []
 
         def only_the_server(route):
             if route.request.url.startswith(own):
                 route.continue_()
             else:
-                elsewhere.append(route.request.url)
+                elsewhere.append((route.request.resource_type, route.request.url))
                 route.abort()
 
         page.route("**/*", only_the_server)
         page.goto(f"{own}docs")
         page.locator(".opblock-summary-path", has_text="/predict").first.wait_for(timeout=30_000)
         assert elsewhere == []
+        page.goto(f"{own}redoc")
+        page.get_by_text("Price one item, or a batch").first.wait_for(timeout=30_000)
+        assert [kind for kind, _ in elsewhere] in ([], ["image"]), elsewhere
     finally:
         stop(server)

@@ -127,10 +127,9 @@ def plan_bench(
             given = {**registration.defaults, **options.get(entry.name, {})}
             try:  # a wrong --set is wrong whether or not the predictor can run here
                 check_settings(entry.name, registration.factory, given)
-                declared = declared_settings(registration.factory)[0]
-                if any(declared.get(key) is FROM_PRESET for key in given):  # its preset types these: building it checks them
+                if given and FROM_PRESET in declared_settings(registration.factory)[0].values():  # a preset types these: building it checks them
                     registration.create(**given)
-            except ValueError as error:
+            except (TypeError, ValueError) as error:
                 raise ValueError(f"--set: {one_line(error)}") from None
         else:
             runnable.append(entry.name)

@@ -118,7 +118,8 @@ def from_hub(name: str) -> Splits:
 
 def is_hub_id(name: str | Path) -> bool:
     """A hub dataset id is `user/name`: one slash, no leading `.`, `/` or `~`, not a file's name, not
-    an existing path. Anything else is a local folder (to write) or an error (to read)."""
+    an existing path nor inside an existing folder. Anything else is a local folder (to write) or an
+    error (to read)."""
     text = str(name)
     return (
         not isinstance(name, Path)
@@ -126,4 +127,5 @@ def is_hub_id(name: str | Path) -> bool:
         and text.count("/") == 1
         and not text.endswith((".gz", ".jsonl", ".json", ".parquet"))
         and not Path(text).exists()
+        and not Path(text).parent.exists()  # `data/splits` beside an existing `data/` is a folder to write
     )

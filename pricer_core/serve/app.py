@@ -1,4 +1,4 @@
-"""The FastAPI application: one loaded model, four endpoints, every refusal a JSON line with its status.
+"""The FastAPI application: one loaded model, four endpoints, every refusal of the API a JSON line with its status.
 
 `POST /predict` reads its own body (bounded in size and time), so a hostile body is refused before
 pydantic sees it, and every error names the field; the OpenAPI schema at /docs still describes the

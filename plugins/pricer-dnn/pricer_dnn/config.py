@@ -36,6 +36,15 @@ class Standardiser:
     std: float
 
     @classmethod
+    def from_state(cls, state: dict, where: object) -> Standardiser:
+        """From a saved folder: exactly a finite mean and a finite, positive std, or one line naming the field."""
+        from pricer_core.contract.checks import is_finite_number
+
+        if set(state) != {"mean", "std"} or not all(is_finite_number(state[key]) for key in state) or state["std"] <= 0:
+            raise ValueError(f"{where}: field standardiser must be {{\"mean\": number, \"std\": positive number}}")
+        return cls(float(state["mean"]), float(state["std"]))
+
+    @classmethod
     def fit(cls, prices: np.ndarray) -> Standardiser:
         logs = np.log1p(prices)
         return cls(float(logs.mean()), float(logs.std()) or 1.0)

@@ -84,16 +84,16 @@ class DnnPredictor(Predictor):
         epochs: int = FROM_PRESET,
         batch_size: int = FROM_PRESET,
         lr: float = FROM_PRESET,
-        weight_decay: float = FROM_PRESET,
-        t_max: int = FROM_PRESET,
-        clip: float = FROM_PRESET,
-        seed: int = FROM_PRESET,
-        amp: bool = FROM_PRESET,
-        compile: bool = FROM_PRESET,
+        weight_decay: float = 0.01,
+        t_max: int = 10,
+        clip: float = 1.0,
+        seed: int = 42,
+        amp: bool = True,
+        compile: bool = False,
         meta_tokens: bool = FROM_PRESET,
-        batch_scale: int = FROM_PRESET,
+        batch_scale: int = 1,
     ) -> None:
-        """Each setting left at FROM_PRESET is the preset's (else SETTING_DEFAULTS'); the resolved value is stored
+        """Each setting a preset sets defaults to FROM_PRESET, the preset's value; the resolved value is stored
         under its own name, so get_params() shows what the model uses and clone() rebuilds it exactly."""
         given = {key: value for key, value in locals().items() if key in SETTING_DEFAULTS}
         preset = current_preset("dnn", preset)
@@ -202,7 +202,7 @@ class DnnPredictor(Predictor):
         if unknown:
             raise ValueError(f"dnn: unknown setting(s) {sorted(unknown)}; known: {sorted(SETTING_DEFAULTS)}")
         predictor = cls(preset, device=device, progress=False, **config["settings"])
-        predictor._standardiser = Standardiser(**config["standardiser"])
+        predictor._standardiser = Standardiser.from_state(config["standardiser"], directory / CONFIG_FILE)
         predictor.history = config["history"]
         state = torch.load(directory / WEIGHTS_FILE, map_location=pick_device(device), weights_only=True)
         blocks = {key.split(".")[1] for key in state if isinstance(key, str) and key.startswith("blocks.")} if isinstance(state, dict) else set()

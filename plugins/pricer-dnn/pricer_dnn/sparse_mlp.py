@@ -217,7 +217,7 @@ class SparseMlpPredictor(Predictor):
         if unknown:
             raise ValueError(f"sparse-mlp: unknown setting(s) {sorted(unknown)}; known: {sorted(DEFAULTS)}")
         predictor = cls(**config["settings"])
-        predictor._standardiser = Standardiser(**config["standardiser"])
+        predictor._standardiser = Standardiser.from_state(config["standardiser"], directory / CONFIG_FILE)
         settings = predictor.settings
         inputs = settings["word_features"] + settings["char_features"]
         check_npz_sizes(directory / FEATURES_FILE, {"words": settings["word_features"] * 8, "chars": settings["char_features"] * 8})

@@ -92,3 +92,33 @@ def test_batch_scale_grows_batch_and_learning_rate_together():
     assert DnnPredictor(preset="course").train_config.batch_size == 64
     with pytest.raises(ValueError, match="batch_scale must be at least 1"):
         DnnPredictor(batch_scale=0).train_config
+
+
+def test_settings_no_preset_sets_have_their_defaults_in_the_signature_and_survive_a_preset_change():
+    from pricer_core import FROM_PRESET, clone
+    from pricer_core.contract.predictor import declared_settings
+    from pricer_dnn.predictor import PRESETS, SETTING_DEFAULTS
+
+    declared = declared_settings(DnnPredictor)[0]
+    in_presets = {key for preset in PRESETS.values() for key in preset}
+    for key, default in SETTING_DEFAULTS.items():
+        assert declared[key] == (FROM_PRESET if key in in_presets else default), key
+    twin = clone(DnnPredictor(seed=7, amp=False, batch_scale=2, epochs=3), preset="course")
+    assert (twin.seed, twin.amp, twin.batch_scale) == (7, False, 2)
+    assert (twin.epochs, twin.width) == (PRESETS["course"]["epochs"], PRESETS["course"]["width"])
+
+
+@pytest.mark.parametrize("standardiser", [{"mean": "x", "std": 1.0}, {"mean": 1.0, "std": 0}, {"mean": 1.0}, {"mean": 1.0, "std": 1.0, "extra": 2}])
+def test_a_crafted_standardiser_is_one_line_naming_the_field(tmp_path, standardiser):
+    import json
+
+    from pricer_core.storage.persistence import ModelFolderError, load_predictor
+
+    train, validation, _ = tiny_data()
+    folder = tmp_path / "m"
+    save_predictor(small().fit(train, validation), folder)
+    config_file = folder / "model" / "config.json"
+    config = json.loads(config_file.read_text())
+    config_file.write_text(json.dumps({**config, "standardiser": standardiser}))
+    with pytest.raises(ModelFolderError, match="field standardiser must be"):
+        load_predictor(folder)
