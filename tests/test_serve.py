@@ -505,16 +505,22 @@ def test_a_per_item_abstention_is_422_alone_and_null_in_a_batch(per_item_server)
 # --- the parts, alone ---
 
 
+class Counting(Picky):
+    """Picky that appends each model call's item count to `calls`."""
+
+    def __init__(self, calls: list[int]):
+        self.calls = calls
+
+    def predict(self, items: list[Item]) -> list[float]:
+        self.calls.append(len(items))
+        return super().predict(items)
+
+
 def test_requests_that_arrive_together_share_one_model_call():
     calls: list[int] = []
 
-    class Counting(Picky):
-        def predict(self, items: list[Item]) -> list[float]:
-            calls.append(len(items))
-            return super().predict(items)
-
     async def gather(max_items: int) -> list[Any]:
-        batcher = MicroBatcher(Counting(), wait_s=0, max_items=max_items)
+        batcher = MicroBatcher(Counting(calls), wait_s=0, max_items=max_items)
         await batcher.start()
         try:
             items = [Item(id=f"i{number}", title="x" * number) for number in range(1, 6)]
@@ -532,11 +538,6 @@ def test_requests_that_arrive_together_share_one_model_call():
 def test_a_lone_request_never_waits_but_after_company_the_next_call_waits_for_more():
     calls: list[int] = []
 
-    class Counting(Picky):
-        def predict(self, items: list[Item]) -> list[float]:
-            calls.append(len(items))
-            return super().predict(items)
-
     def item(number: int) -> list[Item]:
         return [Item(id=f"i{number}", title="x")]
 
@@ -547,7 +548,7 @@ def test_a_lone_request_never_waits_but_after_company_the_next_call_waits_for_mo
         await asyncio.gather(first, batcher.price(item(2)))
 
     async def scenario(company_first: bool) -> None:
-        batcher = MicroBatcher(Counting(), wait_s=10.0, max_items=2)
+        batcher = MicroBatcher(Counting(calls), wait_s=10.0, max_items=2)
         await batcher.start()
         try:
             if company_first:
